@@ -1,0 +1,256 @@
+#include "core/fs.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace bwv::fs {
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    close();
+    m_fd = std::exchange(other.m_fd, -1);
+  }
+  return *this;
+}
+
+Fd::~Fd() { close(); }
+
+void Fd::close() {
+  if (m_fd >= 0) ::close(m_fd);
+  m_fd = -1;
+}
+
+Result<Kind> kind_of(const Path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Kind::none;
+    return fail_errno(path, "stat", errno);
+  }
+  if (S_ISREG(st.st_mode)) return Kind::regular;
+  if (S_ISDIR(st.st_mode)) return Kind::directory;
+  if (S_ISLNK(st.st_mode)) return Kind::symlink;
+  return Kind::other;
+}
+
+Result<Fd> open_regular(const Path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ELOOP) return fail(Errc::check_failed, path, "is a symbolic link");
+    return fail_errno(path, "", errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail_errno(path, "stat", errno);
+  if (!S_ISREG(st.st_mode)) return fail(Errc::check_failed, path, "not a regular file");
+  return fd;
+}
+
+Result<std::uint64_t> file_size(int fd, const Path& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail_errno(path, "stat", errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Result<std::string> read_file(const Path& path, std::uint64_t max_bytes) {
+  Fd fd = BWV_TRY(open_regular(path));
+  const std::uint64_t size = BWV_TRY(file_size(fd.get(), path));
+  if (size > max_bytes)
+    return fail(Errc::check_failed, path,
+                "too large (" + std::to_string(size) + " bytes, limit " +
+                    std::to_string(max_bytes) + ")");
+  std::string data(size, '\0');
+  const std::size_t got = BWV_TRY(read_full(fd.get(), data.data(), data.size(), path));
+  data.resize(got);
+  return data;
+}
+
+Result<void> write_all(int fd, const void* data, std::size_t size, const Path& path) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno(path, "write", errno);
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<std::size_t> read_full(int fd, void* data, std::size_t size, const Path& path) {
+  char* p = static_cast<char*>(data);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, p + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno(path, "read", errno);
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+Result<void> fsync_path(const Path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return fail_errno(path, "open for fsync", errno);
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) return fail_errno(path, "fsync", errno);
+  return {};
+}
+
+static Path parent_of(const Path& path) {
+  Path parent = path.parent_path();
+  return parent.empty() ? Path(".") : parent;
+}
+
+std::string random_hex(std::size_t n) {
+  std::string bytes(n, '\0');
+  randombytes_buf(bytes.data(), n);
+  std::string hex(2 * n + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), n);
+  hex.pop_back();
+  return hex;
+}
+
+static Result<Fd> create_temp(const Path& path, unsigned mode, Path& tmp) {
+  tmp = parent_of(path) / ("." + path.filename().string() + ".tmp-" + random_hex(6));
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) return fail_errno(tmp, "create", errno);
+  if (::fchmod(fd.get(), mode) != 0) return fail_errno(tmp, "chmod", errno);
+  return fd;
+}
+
+Result<void> write_file_atomic(const Path& path, std::string_view data, unsigned mode) {
+  Path tmp;
+  Fd fd = BWV_TRY(create_temp(path, mode, tmp));
+  auto written = [&]() -> Result<void> {
+    BWV_CHECK(write_all(fd.get(), data.data(), data.size(), tmp));
+    if (::fsync(fd.get()) != 0) return fail_errno(tmp, "fsync", errno);
+    fd.close();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno(path, "rename", errno);
+    return {};
+  }();
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  return fsync_path(parent_of(path));
+}
+
+Result<bool> create_exclusive(const Path& path, std::string_view data, unsigned mode) {
+  // Written under a temp name and linked into place: link(2) fails if the name exists, so the
+  // final name never holds a partial file and only one writer wins.
+  Path tmp;
+  Fd fd = BWV_TRY(create_temp(path, mode, tmp));
+  auto linked = [&]() -> Result<bool> {
+    BWV_CHECK(write_all(fd.get(), data.data(), data.size(), tmp));
+    if (::fsync(fd.get()) != 0) return fail_errno(tmp, "fsync", errno);
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST) return false;
+      return fail_errno(path, "link", errno);
+    }
+    return true;
+  }();
+  ::unlink(tmp.c_str());
+  if (!linked) return linked;
+  if (*linked) BWV_CHECK(fsync_path(parent_of(path)));
+  return linked;
+}
+
+Result<void> make_dirs(const Path& base, const Path& rel, unsigned mode) {
+  Path so_far = base;
+  for (const auto& part : rel) {
+    if (part.empty() || part == ".") continue;
+    if (part == ".." || part == "/") return fail(Errc::internal, rel, "not a relative path");
+    so_far /= part;
+    const Kind kind = BWV_TRY(kind_of(so_far));
+    if (kind == Kind::directory) continue;
+    if (kind != Kind::none) return fail(Errc::check_failed, so_far, "exists and is not a directory");
+    if (::mkdir(so_far.c_str(), mode) != 0 && errno != EEXIST)
+      return fail_errno(so_far, "mkdir", errno);
+    BWV_CHECK(fsync_path(parent_of(so_far)));
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> list_dir(const Path& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) {
+    if (errno == ENOENT) return names;
+    return fail_errno(path, "open directory", errno);
+  }
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int err = errno;
+  ::closedir(dir);
+  if (err != 0) return fail_errno(path, "read directory", err);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<void> remove_tree(const Path& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return fail_errno(path, "remove", ec.value());
+  return {};
+}
+
+Result<void> remove_file(const Path& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(path, "remove", errno);
+  return {};
+}
+
+Result<void> rename(const Path& from, const Path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return fail_errno(to, "rename", errno);
+  return {};
+}
+
+Result<bool> rename_noreplace(const Path& from, const Path& to) {
+  // renameat2(RENAME_NOREPLACE) is not on every filesystem (NFS, some FUSE); rename(2) of a
+  // directory onto a non-empty directory fails with ENOTEMPTY/EEXIST, which is the same claim for
+  // bwv's staged clip directories, which are never empty.
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST || errno == ENOTEMPTY) return false;
+  if (errno != EINVAL && errno != ENOSYS) return fail_errno(to, "rename", errno);
+  if (::rename(from.c_str(), to.c_str()) == 0) return true;
+  if (errno == EEXIST || errno == ENOTEMPTY) return false;
+  return fail_errno(to, "rename", errno);
+}
+
+Result<void> sync_filesystem(const Path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(path, "open for sync", errno);
+  if (::syncfs(fd.get()) != 0) return fail_errno(path, "syncfs", errno);
+  return {};
+}
+
+Result<Lock> Lock::acquire(const Path& path, Mode mode, int wait_seconds) {
+  Lock lock;
+  lock.m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!lock.m_fd) return fail_errno(path, "open lock", errno);
+  struct flock fl {};
+  fl.l_type = mode == Mode::exclusive ? F_WRLCK : F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  for (int waited_ms = 0;; waited_ms += 100) {
+    if (::fcntl(lock.m_fd.get(), F_OFD_SETLK, &fl) == 0) return lock;
+    if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+      return fail_errno(path, "lock", errno);
+    if (waited_ms >= wait_seconds * 1000)
+      return fail(Errc::locked, path, "locked by another bwv process; try again later");
+    ::usleep(100 * 1000);
+  }
+}
+
+} // namespace bwv::fs

@@ -1,0 +1,88 @@
+// Files as bwv writes them: never through a symlink, never half-written under a final name.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bwv::fs {
+
+using Path = std::filesystem::path;
+
+// An owned file descriptor.
+class Fd {
+public:
+  Fd() = default;
+  explicit Fd(int fd) : m_fd(fd) {}
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return m_fd; }
+  explicit operator bool() const { return m_fd >= 0; }
+  void close();
+
+private:
+  int m_fd = -1;
+};
+
+enum class Kind { none, regular, directory, symlink, other };
+
+// lstat: what is at path, without following a final symlink.
+Result<Kind> kind_of(const Path& path);
+
+// Open a regular file for reading; refuses symlinks and anything but a regular file.
+Result<Fd> open_regular(const Path& path);
+Result<std::uint64_t> file_size(int fd, const Path& path);
+
+// Whole file, refusing files larger than max_bytes.
+Result<std::string> read_file(const Path& path, std::uint64_t max_bytes);
+
+Result<void> write_all(int fd, const void* data, std::size_t size, const Path& path);
+// Reads up to size bytes; returns how many were read (less only at end of file).
+Result<std::size_t> read_full(int fd, void* data, std::size_t size, const Path& path);
+
+// Temp file in the same directory, fsync, rename over path, fsync the directory.
+Result<void> write_file_atomic(const Path& path, std::string_view data, unsigned mode = 0644);
+
+// Create a new file that must not exist yet (O_EXCL), write, fsync; false if it existed.
+Result<bool> create_exclusive(const Path& path, std::string_view data, unsigned mode = 0644);
+
+Result<void> fsync_path(const Path& path);
+// mkdir -p of base/rel: base is the caller's (it may be reached through a link); every part of
+// rel must be a real directory or absent. Each directory created has its parent fsynced.
+Result<void> make_dirs(const Path& base, const Path& rel, unsigned mode = 0755);
+// Names in a directory, sorted, without . and ..; a missing directory is empty.
+Result<std::vector<std::string>> list_dir(const Path& path);
+Result<void> remove_tree(const Path& path);
+Result<void> remove_file(const Path& path);
+Result<void> rename(const Path& from, const Path& to);
+// Rename a directory only if nothing is at to; false if something is (the claim was lost).
+Result<bool> rename_noreplace(const Path& from, const Path& to);
+// Flush every dirty page of the filesystem holding path (one flush for a batch of files).
+Result<void> sync_filesystem(const Path& path);
+
+// An advisory open-file-description lock (fcntl F_OFD_SETLK): works across threads, processes
+// and hosts on filesystems that support POSIX locks (ext4, xfs, CephFS, NFSv4).
+class Lock {
+public:
+  enum class Mode { shared, exclusive };
+  // Waits up to wait_seconds (0: do not wait); Errc::locked if still held by someone else.
+  static Result<Lock> acquire(const Path& path, Mode mode, int wait_seconds);
+  Lock() = default;
+  Lock(Lock&&) = default;
+  Lock& operator=(Lock&&) = default;
+
+private:
+  Fd m_fd;
+};
+
+// n random bytes as lower-case hex.
+std::string random_hex(std::size_t n);
+
+} // namespace bwv::fs

@@ -1,0 +1,145 @@
+#include "crypto/seal.hpp"
+
+#include "core/text.hpp"
+
+#include <cstring>
+
+namespace bwv::crypto {
+
+namespace {
+
+constexpr std::string_view k_magic = "BWVSEAL1";
+constexpr std::size_t k_ad_size = 20; // magic, key id, chunk size: bound into every chunk
+constexpr std::string_view k_comment_prefix = "untrusted comment: ";
+
+Result<std::vector<unsigned char>> seal_key_payload(std::string_view text, const std::string& subject,
+                                                    std::size_t size) {
+  const auto nl = text.find('\n');
+  if (!text.starts_with(k_comment_prefix) || nl == std::string_view::npos)
+    return fail(Errc::check_failed, subject, "not a bwv sealing key file");
+  std::string_view b64 = text.substr(nl + 1);
+  while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r')) b64.remove_suffix(1);
+  auto raw = BWV_TRY(text::from_base64(b64, subject));
+  if (raw.size() != size || raw[0] != 'X' || raw[1] != '1')
+    return fail(Errc::check_failed, subject, "not a bwv sealing key (expected algorithm X1)");
+  return raw;
+}
+
+} // namespace
+
+Result<SealPublicKey> SealPublicKey::parse(std::string_view text, const std::string& subject) {
+  const auto raw = BWV_TRY(seal_key_payload(text, subject, 42));
+  SealPublicKey key;
+  std::memcpy(key.id.data(), raw.data() + 2, 8);
+  std::memcpy(key.pk.data(), raw.data() + 10, 32);
+  return key;
+}
+
+std::string SealPublicKey::to_file() const {
+  std::array<unsigned char, 42> raw{'X', '1'};
+  std::memcpy(raw.data() + 2, id.data(), 8);
+  std::memcpy(raw.data() + 10, pk.data(), 32);
+  return std::string(k_comment_prefix) + "bwv store sealing public key " + key_id_string(id) +
+         "\n" + text::to_base64(raw) + "\n";
+}
+
+SealSecretKey SealSecretKey::generate() {
+  SealSecretKey key;
+  std::array<unsigned char, 32> pk{};
+  crypto_box_keypair(pk.data(), key.m_sk.data());
+  randombytes_buf(key.m_id.data(), key.m_id.size());
+  return key;
+}
+
+Result<SealSecretKey> SealSecretKey::parse(std::string_view text, const std::string& subject) {
+  auto raw = BWV_TRY(seal_key_payload(text, subject, 42));
+  SealSecretKey key;
+  std::memcpy(key.m_id.data(), raw.data() + 2, 8);
+  std::memcpy(key.m_sk.data(), raw.data() + 10, 32);
+  sodium_memzero(raw.data(), raw.size());
+  return key;
+}
+
+std::string SealSecretKey::to_file() const {
+  SecretBytes raw(42);
+  raw.data()[0] = 'X';
+  raw.data()[1] = '1';
+  std::memcpy(raw.data() + 2, m_id.data(), 8);
+  std::memcpy(raw.data() + 10, m_sk.data(), 32);
+  return std::string(k_comment_prefix) + "bwv store sealing secret key " + key_id_string(m_id) +
+         " (keep it mode 0600)\n" + text::to_base64({raw.data(), raw.size()}) + "\n";
+}
+
+SealPublicKey SealSecretKey::public_key() const {
+  SealPublicKey pub;
+  pub.id = m_id;
+  crypto_scalarmult_base(pub.pk.data(), m_sk.data());
+  return pub;
+}
+
+Sealer::Sealer(const SealPublicKey& key) {
+  SecretBytes stream_key(crypto_secretstream_xchacha20poly1305_KEYBYTES);
+  crypto_secretstream_xchacha20poly1305_keygen(stream_key.data());
+  m_header.resize(k_seal_header_size);
+  auto* p = reinterpret_cast<unsigned char*>(m_header.data());
+  std::memcpy(p, k_magic.data(), 8);
+  std::memcpy(p + 8, key.id.data(), 8);
+  for (int i = 0; i < 4; ++i) p[16 + i] = static_cast<unsigned char>(k_seal_chunk >> (8 * i));
+  crypto_box_seal(p + 20, stream_key.data(), stream_key.size(), key.pk.data());
+  crypto_secretstream_xchacha20poly1305_init_push(&m_state, p + 20 + crypto_box_SEALBYTES + 32,
+                                                  stream_key.data());
+}
+
+void Sealer::push(const unsigned char* plain, std::size_t size, bool final, std::string& out) {
+  const std::size_t at = out.size();
+  out.resize(at + size + k_seal_abytes);
+  crypto_secretstream_xchacha20poly1305_push(
+      &m_state, reinterpret_cast<unsigned char*>(out.data() + at), nullptr, plain, size,
+      reinterpret_cast<const unsigned char*>(m_header.data()), k_ad_size,
+      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+}
+
+Result<Unsealer> Unsealer::open(const SealSecretKey& key, std::string_view header,
+                                const std::string& subject) {
+  if (header.size() < k_seal_header_size || header.substr(0, 8) != k_magic)
+    return fail(Errc::check_failed, subject, "not a bwv sealed file (bad magic)");
+  const auto* p = reinterpret_cast<const unsigned char*>(header.data());
+  if (std::memcmp(p + 8, key.m_id.data(), 8) != 0) {
+    KeyId id;
+    std::memcpy(id.data(), p + 8, 8);
+    return fail(Errc::check_failed, subject,
+                "sealed to key " + key_id_string(id) + ", not to this store's key " +
+                    key_id_string(key.m_id));
+  }
+  Unsealer u;
+  u.m_chunk = std::size_t(p[16]) | std::size_t(p[17]) << 8 | std::size_t(p[18]) << 16 |
+              std::size_t(p[19]) << 24;
+  if (u.m_chunk == 0 || u.m_chunk > (64u << 20))
+    return fail(Errc::check_failed, subject, "sealed file has an invalid chunk size");
+  u.m_ad.assign(header.substr(0, k_ad_size));
+  const auto pub = key.public_key();
+  SecretBytes stream_key(32);
+  if (crypto_box_seal_open(stream_key.data(), p + 20, crypto_box_SEALBYTES + 32, pub.pk.data(),
+                           key.m_sk.data()) != 0)
+    return fail(Errc::check_failed, subject, "cannot open the sealed key (damaged or forged)");
+  if (crypto_secretstream_xchacha20poly1305_init_pull(&u.m_state,
+                                                      p + 20 + crypto_box_SEALBYTES + 32,
+                                                      stream_key.data()) != 0)
+    return fail(Errc::check_failed, subject, "invalid secretstream header");
+  return u;
+}
+
+Result<std::size_t> Unsealer::pull(const unsigned char* cipher, std::size_t size,
+                                   unsigned char* plain, bool& final, const std::string& subject) {
+  unsigned long long plain_len = 0;
+  unsigned char tag = 0;
+  if (size < k_seal_abytes ||
+      crypto_secretstream_xchacha20poly1305_pull(
+          &m_state, plain, &plain_len, &tag, cipher, size,
+          reinterpret_cast<const unsigned char*>(m_ad.data()), m_ad.size()) != 0)
+    return fail(Errc::check_failed, subject, "sealed data is damaged or forged (authentication failed)");
+  final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  return static_cast<std::size_t>(plain_len);
+}
+
+} // namespace bwv::crypto

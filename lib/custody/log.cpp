@@ -1,0 +1,164 @@
+#include "custody/log.hpp"
+
+#include "core/text.hpp"
+#include "crypto/hash.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace bwv::custody {
+
+namespace {
+
+constexpr std::uint64_t k_max_line = 1 << 20;
+
+Result<Entry> parse_line(const std::string& line, const std::string& subject) {
+  const json::Value v = BWV_TRY(json::parse(line, subject));
+  json::Reader r(v, subject);
+  Entry e;
+  e.seq = static_cast<std::uint64_t>(BWV_TRY(r.integer("seq", 1, json::k_max_int)));
+  const std::string time = BWV_TRY(r.str("time"));
+  e.time = BWV_TRY(map_error(text::parse_time(time), [&](Error err) {
+    err.subject = subject;
+    return err;
+  }));
+  e.host = BWV_TRY(r.str("host"));
+  e.user = BWV_TRY(r.str("user"));
+  e.action = BWV_TRY(r.str("action"));
+  e.clip = BWV_TRY(r.str_or_null("clip"));
+  e.details = *BWV_TRY(r.object("details"));
+  e.prev = BWV_TRY(r.str_or_null("prev"));
+  if (e.prev && !text::is_sha256_hex(*e.prev)) return r.bad("prev", "not a SHA-256");
+  e.line = line;
+  return e;
+}
+
+} // namespace
+
+Result<Actor> current_actor() {
+  Actor a;
+  if (const char* h = std::getenv("BWV_HOST"); h && *h) {
+    a.host = h;
+  } else {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return fail_errno("", "gethostname", errno);
+    a.host = buf;
+  }
+  if (!text::is_host_name(a.host))
+    return fail(Errc::usage, text::printable(a.host), "not a usable host name ([A-Za-z0-9._-]{1,64})");
+  if (const passwd* pw = ::getpwuid(::geteuid()))
+    a.user = pw->pw_name;
+  else
+    a.user = "uid:" + std::to_string(::geteuid());
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo && a.user == "root")
+    a.user = std::string("root (sudo from ") + text::printable(sudo, 64) + ")";
+  return a;
+}
+
+Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
+                                  const std::vector<NewEntry>& entries) {
+  if (entries.empty()) return std::vector<Entry>{};
+  const std::string subject = log.string();
+  auto lock = BWV_TRY(fs::Lock::acquire(log, fs::Lock::Mode::exclusive, 120));
+  fs::Fd fd(::open(log.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) return fail_errno(subject, "open", errno);
+  std::uint64_t size = BWV_TRY(fs::file_size(fd.get(), log));
+
+  // Find the last complete line; cut a torn tail.
+  std::uint64_t seq = 0;
+  std::optional<std::string> prev;
+  if (size > 0) {
+    const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
+    std::string tail(window, '\0');
+    if (::pread(fd.get(), tail.data(), window, static_cast<off_t>(size - window)) !=
+        static_cast<ssize_t>(window))
+      return fail_errno(subject, "read", errno);
+    if (tail.back() != '\n') {
+      const auto nl = tail.rfind('\n');
+      const std::uint64_t keep = nl == std::string::npos ? size - window : size - window + nl + 1;
+      if (nl == std::string::npos && window < size)
+        return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
+      if (::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0 || ::fsync(fd.get()) != 0)
+        return fail_errno(subject, "cut torn final line", errno);
+      tail.resize(nl == std::string::npos ? 0 : nl + 1);
+      size = keep;
+    }
+    if (!tail.empty()) {
+      const auto start = tail.rfind('\n', tail.size() - 2);
+      const std::string last = tail.substr(start == std::string::npos ? 0 : start + 1);
+      if (start == std::string::npos && window < size)
+        return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
+      const Entry e = BWV_TRY(parse_line(last.substr(0, last.size() - 1), subject + ": last line"));
+      seq = e.seq;
+      prev = crypto::sha256_hex(last);
+    }
+  }
+
+  std::vector<Entry> written;
+  std::string out;
+  const std::time_t now = std::time(nullptr);
+  for (const auto& ne : entries) {
+    json::Value v = json::Value::object();
+    v["seq"] = ++seq;
+    v["time"] = text::format_time(now);
+    v["host"] = actor.host;
+    v["user"] = actor.user;
+    v["action"] = ne.action;
+    v["clip"] = ne.clip ? json::Value(*ne.clip) : json::Value(nullptr);
+    v["details"] = ne.details;
+    v["prev"] = prev ? json::Value(*prev) : json::Value(nullptr);
+    std::string line = json::write_line(v);
+    Entry e{seq, now, actor.user, actor.host, ne.action, ne.clip, ne.details, prev, line, subject, 0};
+    line += '\n';
+    prev = crypto::sha256_hex(line);
+    out += line;
+    written.push_back(std::move(e));
+  }
+  if (::lseek(fd.get(), static_cast<off_t>(size), SEEK_SET) < 0) return fail_errno(subject, "seek", errno);
+  BWV_CHECK(fs::write_all(fd.get(), out.data(), out.size(), log));
+  if (::fsync(fd.get()) != 0) return fail_errno(subject, "fsync", errno);
+  return written;
+}
+
+Result<ReadResult> read(const fs::Path& log) {
+  ReadResult res;
+  const std::string subject = log.string();
+  std::string data = BWV_TRY(fs::read_file(log, std::uint64_t(1) << 40));
+  std::optional<std::string> prev;
+  std::uint64_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    const auto nl = data.find('\n', pos);
+    ++line_no;
+    const std::string where = subject + ":" + std::to_string(line_no);
+    if (nl == std::string::npos) {
+      res.problems.push_back(where + ": torn final line (an interrupted append; the next write cuts it)");
+      break;
+    }
+    std::string line = data.substr(pos, nl - pos);
+    const std::string with_nl = data.substr(pos, nl - pos + 1);
+    pos = nl + 1;
+    auto e = parse_line(line, where);
+    if (!e) {
+      res.problems.push_back(where + ": " + e.error().message);
+      prev = crypto::sha256_hex(with_nl);
+      continue;
+    }
+    if (e->seq != line_no)
+      res.problems.push_back(where + ": seq is " + std::to_string(e->seq) + ", expected " +
+                             std::to_string(line_no));
+    if (e->prev != prev)
+      res.problems.push_back(where + ": prev does not match the SHA-256 of the line before it");
+    prev = crypto::sha256_hex(with_nl);
+    e->source = subject;
+    e->line_no = line_no;
+    res.entries.push_back(std::move(*e));
+  }
+  return res;
+}
+
+} // namespace bwv::custody

@@ -1,0 +1,185 @@
+#include "manifest/manifest.hpp"
+
+#include "core/json.hpp"
+#include "core/text.hpp"
+
+namespace bwv::manifest {
+
+std::string write(const Manifest& m) {
+  json::Value v = json::Value::object();
+  v["bwv_manifest"] = k_version;
+  v["clip_id"] = m.clip_id;
+  v["device"] = m.device;
+  v["key_id"] = m.key_id;
+  v["officer"] = m.officer;
+  v["seq"] = m.seq;
+  v["prev_manifest_sha256"] =
+      m.prev_manifest_sha256 ? json::Value(*m.prev_manifest_sha256) : json::Value(nullptr);
+  v["start"] = text::format_time(m.start);
+  v["end"] = text::format_time(m.end);
+  v["pre_event_seconds"] = m.pre_event_seconds;
+  v["trigger"] = m.trigger;
+  v["firmware"] = m.firmware;
+  v["stealth"] = m.stealth;
+  v["recovered"] = m.recovered;
+  json::Value video = json::Value::object();
+  video["file"] = m.video.file;
+  video["media_type"] = m.video.media_type;
+  video["size"] = m.video.size;
+  video["sha256"] = m.video.sha256;
+  video["chunk_size"] = m.video.chunk_size;
+  video["chunks"] = m.video.chunks;
+  v["video"] = std::move(video);
+  return json::write_pretty(v);
+}
+
+namespace {
+
+bool is_word(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+          c == '/' || c == '+'))
+      return false;
+  return true;
+}
+
+bool is_key_id(std::string_view s) {
+  if (s.size() != 16) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
+  return true;
+}
+
+Result<std::string> sha_field(const json::Reader& r, const char* key) {
+  std::string s = BWV_TRY(r.str(key));
+  if (!text::is_sha256_hex(s)) return r.bad(key, "not a SHA-256 (64 lower-case hex digits)");
+  return s;
+}
+
+Result<std::time_t> time_field(const json::Reader& r, const char* key) {
+  const std::string s = BWV_TRY(r.str(key));
+  auto t = text::parse_time(s);
+  if (!t) return r.bad(key, "not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
+  return *t;
+}
+
+Result<Video> parse_video(const json::Value& obj, const std::string& subject) {
+  json::Reader r(obj, subject, "video.");
+  Video v;
+  v.file = BWV_TRY(r.str("file"));
+  if (v.file != "video.mp4") return r.bad("file", "must be \"video.mp4\"");
+  v.media_type = BWV_TRY(r.str("media_type"));
+  if (!is_word(v.media_type, 64)) return r.bad("media_type", "not a media type");
+  v.size = static_cast<std::uint64_t>(BWV_TRY(r.integer("size", 0, json::k_max_int)));
+  v.sha256 = BWV_TRY(sha_field(r, "sha256"));
+  v.chunk_size = static_cast<std::uint64_t>(BWV_TRY(r.integer("chunk_size", 4096, 64 << 20)));
+  const json::Value* chunks = BWV_TRY(r.array("chunks"));
+  const std::uint64_t expected = (v.size + v.chunk_size - 1) / v.chunk_size;
+  if (chunks->size() != expected)
+    return r.bad("chunks", "has " + std::to_string(chunks->size()) + " hashes, the size needs " +
+                               std::to_string(expected));
+  for (const auto& c : *chunks) {
+    if (!c.is_string() || !text::is_sha256_hex(c.get_ref<const std::string&>()))
+      return r.bad("chunks", "holds something that is not a SHA-256");
+    v.chunks.push_back(c.get<std::string>());
+  }
+  return v;
+}
+
+} // namespace
+
+Result<Manifest> parse(std::string_view bytes, const std::string& subject) {
+  if (bytes.size() > k_max_bytes)
+    return fail(Errc::check_failed, subject, "manifest larger than " + std::to_string(k_max_bytes) + " bytes");
+  const json::Value v = BWV_TRY(json::parse(bytes, subject));
+  if (!v.is_object()) return fail(Errc::check_failed, subject, "manifest is not a JSON object");
+  json::Reader r(v, subject);
+  const std::int64_t version = BWV_TRY(r.integer("bwv_manifest", 0, json::k_max_int));
+  if (version != k_version)
+    return fail(Errc::check_failed, subject,
+                "unknown manifest format version " + std::to_string(version) + " (this bwv reads " +
+                    std::to_string(k_version) + ")");
+  Manifest m;
+  m.clip_id = BWV_TRY(r.str("clip_id"));
+  if (!text::is_clip_id(m.clip_id)) return r.bad("clip_id", "not a clip id");
+  m.device = BWV_TRY(r.str("device"));
+  if (!text::is_device_id(m.device)) return r.bad("device", "not a device id ([A-Za-z0-9_]{1,32})");
+  m.key_id = BWV_TRY(r.str("key_id"));
+  if (!is_key_id(m.key_id)) return r.bad("key_id", "not a key id (16 upper-case hex digits)");
+  m.officer = BWV_TRY(r.str("officer"));
+  if (m.officer.size() > 128) return r.bad("officer", "longer than 128 bytes");
+  m.seq = static_cast<std::uint64_t>(BWV_TRY(r.integer("seq", 1, 999999999999)));
+  m.prev_manifest_sha256 = BWV_TRY(r.str_or_null("prev_manifest_sha256"));
+  if (m.prev_manifest_sha256 && !text::is_sha256_hex(*m.prev_manifest_sha256))
+    return r.bad("prev_manifest_sha256", "not a SHA-256 (64 lower-case hex digits)");
+  if ((m.seq == 1) != !m.prev_manifest_sha256)
+    return r.bad("prev_manifest_sha256", "must be null exactly when seq is 1");
+  m.start = BWV_TRY(time_field(r, "start"));
+  m.end = BWV_TRY(time_field(r, "end"));
+  if (m.end < m.start) return r.bad("end", "is before start");
+  m.pre_event_seconds = static_cast<int>(BWV_TRY(r.integer("pre_event_seconds", 0, 120)));
+  m.trigger = BWV_TRY(r.str("trigger"));
+  if (!is_word(m.trigger, 32)) return r.bad("trigger", "not a trigger name");
+  m.firmware = BWV_TRY(r.str("firmware"));
+  if (m.firmware.size() > 128) return r.bad("firmware", "longer than 128 bytes");
+  m.stealth = BWV_TRY(r.boolean("stealth"));
+  m.recovered = BWV_TRY(r.boolean("recovered"));
+  m.video = BWV_TRY(parse_video(*BWV_TRY(r.object("video")), subject));
+  if (m.clip_id != text::make_clip_id(m.start, m.device, m.seq))
+    return r.bad("clip_id", "does not match the start date, device and seq (expected " +
+                                text::make_clip_id(m.start, m.device, m.seq) + ")");
+  return m;
+}
+
+std::string trusted_comment(const Manifest& m, std::string_view manifest_sha256) {
+  return "bwv-manifest " + m.clip_id + " " + std::string(manifest_sha256);
+}
+
+void VideoHasher::update(const unsigned char* data, std::size_t size) {
+  m_whole.update(data, size);
+  m_size += size;
+  while (size > 0) {
+    const std::size_t n = std::min<std::uint64_t>(size, m_chunk_size - m_in_chunk);
+    m_chunk.update(data, n);
+    m_in_chunk += n;
+    data += n;
+    size -= n;
+    if (m_in_chunk == m_chunk_size) {
+      m_chunks.push_back(crypto::hex(m_chunk.finish()));
+      m_in_chunk = 0;
+    }
+  }
+}
+
+Video VideoHasher::finish() {
+  if (m_in_chunk > 0) m_chunks.push_back(crypto::hex(m_chunk.finish()));
+  Video v;
+  v.size = m_size;
+  v.sha256 = crypto::hex(m_whole.finish());
+  v.chunk_size = m_chunk_size;
+  v.chunks = std::move(m_chunks);
+  m_size = m_in_chunk = 0;
+  m_chunks.clear();
+  return v;
+}
+
+std::vector<std::string> compare_video(const Video& expected, const Video& actual) {
+  std::vector<std::string> problems;
+  if (expected.size != actual.size)
+    problems.push_back("size is " + std::to_string(actual.size) + " bytes, the manifest says " +
+                       std::to_string(expected.size));
+  const std::size_t n = std::min(expected.chunks.size(), actual.chunks.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (expected.chunks[i] == actual.chunks[i]) continue;
+    const std::uint64_t from = i * expected.chunk_size;
+    const std::uint64_t to = std::min(from + expected.chunk_size, expected.size) - 1;
+    problems.push_back("bytes " + std::to_string(from) + "-" + std::to_string(to) +
+                       " do not match the manifest (chunk " + std::to_string(i) + ")");
+  }
+  if (problems.empty() && expected.sha256 != actual.sha256)
+    problems.push_back("SHA-256 does not match the manifest");
+  return problems;
+}
+
+} // namespace bwv::manifest

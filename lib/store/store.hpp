@@ -1,0 +1,102 @@
+// The directory store (bwv-store(5)): layout, keys, trusted devices, clips, index, locks.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "crypto/minisign.hpp"
+#include "crypto/seal.hpp"
+#include "custody/log.hpp"
+#include "manifest/manifest.hpp"
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bwv::store {
+
+inline constexpr int k_version = 1;
+
+struct Config {
+  std::string store_id;
+  std::string organisation;
+  std::time_t created = 0;
+};
+
+struct DeviceKey {
+  std::string device;
+  crypto::PublicKey key;
+  std::time_t trusted = 0;
+  std::string trusted_by;
+  std::optional<std::time_t> revoked;
+  std::string revoke_reason;
+  std::string key_id() const { return crypto::key_id_string(key.id); }
+};
+
+struct StoredClip {
+  std::string id;
+  fs::Path dir;
+  std::string manifest_bytes;
+  std::string manifest_sha256;
+  manifest::Manifest manifest;
+  std::string signature_text;
+  fs::Path video() const { return dir / "video.mp4"; }
+};
+
+class Store {
+public:
+  // The store to use: --store DIR, else $BWV_STORE, else the current directory if it is one.
+  static Result<fs::Path> locate(const std::optional<std::string>& option);
+  // A new store in an empty or missing directory, with its signing and sealing key pairs.
+  static Result<Store> init(const fs::Path& dir, const std::string& organisation);
+  static Result<Store> open(const fs::Path& dir);
+
+  const fs::Path& root() const { return m_root; }
+  const Config& config() const { return m_config; }
+  fs::Path tmp_dir() const { return m_root / "tmp"; }
+
+  Result<crypto::PublicKey> public_key() const;
+  Result<crypto::SecretKey> secret_key() const;
+  Result<crypto::SealSecretKey> seal_key() const;
+
+  // Device keys.
+  Result<DeviceKey> trust(const std::string& device, const crypto::PublicKey& key,
+                          const custody::Actor& actor, const std::string& reason);
+  // By device id (all its keys) or by key id; returns the keys revoked now.
+  Result<std::vector<DeviceKey>> revoke(const std::string& device_or_key,
+                                        const custody::Actor& actor, const std::string& reason);
+  Result<std::vector<DeviceKey>> devices() const;
+  Result<std::optional<DeviceKey>> device_key(const std::string& device,
+                                              const std::string& key_id) const;
+
+  // Clips. Ids are checked before any path is made from them.
+  Result<fs::Path> clip_dir(const std::string& id) const;
+  Result<bool> has_clip(const std::string& id) const;
+  Result<StoredClip> load_clip(const std::string& id) const;
+  // Every clip id in the store (date directories from..to inclusive when given), sorted.
+  Result<std::vector<std::string>> clip_ids(std::optional<std::time_t> from = {},
+                                            std::optional<std::time_t> to = {}) const;
+  // Checks a stored clip's manifest signature against the device key it names.
+  Result<void> check_signature(const StoredClip& clip) const;
+
+  // Chain index: the id of a device's seq-th clip, if stored.
+  Result<std::optional<std::string>> index_get(const std::string& device, std::uint64_t seq) const;
+  Result<void> index_put(const std::string& device, std::uint64_t seq, const std::string& id) const;
+
+  // Custody.
+  fs::Path custody_log(const std::string& host) const { return m_root / "custody" / (host + ".jsonl"); }
+  Result<std::vector<fs::Path>> custody_logs() const;
+  Result<std::vector<custody::Entry>> append_custody(const custody::Actor& actor,
+                                                     const std::vector<custody::NewEntry>& e) const;
+
+  // Locks (bwv-store(5) "Locks").
+  Result<fs::Lock> lock_store(fs::Lock::Mode mode, int wait_seconds) const;
+  Result<fs::Lock> lock_device(const std::string& device, int wait_seconds) const;
+
+private:
+  explicit Store(fs::Path root) : m_root(std::move(root)) {}
+  fs::Path m_root;
+  Config m_config;
+};
+
+} // namespace bwv::store
