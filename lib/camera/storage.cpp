@@ -87,6 +87,9 @@ Result<manifest::Video> SealedWriter::finish() {
 }
 
 Result<Storage> Storage::create(const fs::Path& dir, const crypto::PublicKey& device_key) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail_errno(dir, "mkdir", ec.value());
   BWV_CHECK(fs::make_dirs(dir, "clips"));
   BWV_CHECK(fs::make_dirs(dir, "receipts"));
   BWV_CHECK(fs::make_dirs(dir, "tmp"));

@@ -1,0 +1,79 @@
+// bwv-ls: find clips.
+#include "common/command.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+
+int main(int argc, char** argv) {
+  bwv::cli::Command cmd("bwv-ls", "List clips in the store, newest first.");
+  auto& app = cmd.app();
+  cmd.add_store_option();
+  cmd.add_output_options();
+  std::optional<std::string> device, officer, since, until;
+  app.add_option("--device", device, "Only clips of this device")->type_name("D");
+  app.add_option("--officer", officer, "Only clips of this officer")->type_name("O");
+  app.add_option("--since", since, "Only clips that started at or after T (time, date or age such as 31d)")
+      ->type_name("T");
+  app.add_option("--until", until, "Only clips that started before T (time, date or age such as 31d)")
+      ->type_name("T");
+
+  return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
+    const auto store = BWV_TRY(cmd.open_store());
+    const std::time_t now = std::time(nullptr);
+    std::optional<std::time_t> from, to;
+    if (since) from = BWV_TRY(bwv::map_error(bwv::text::parse_time_or_age(*since, now), [](bwv::Error e) {
+      e.code = bwv::Errc::usage;
+      e.subject = "--since " + e.subject;
+      return e;
+    }));
+    if (until) to = BWV_TRY(bwv::map_error(bwv::text::parse_time_or_age(*until, now), [](bwv::Error e) {
+      e.code = bwv::Errc::usage;
+      e.subject = "--until " + e.subject;
+      return e;
+    }));
+    if (device && !bwv::text::is_device_id(*device))
+      return bwv::fail(bwv::Errc::usage, "--device " + bwv::text::printable(*device), "not a device id");
+    // Date directories outside [from, to] are never opened.
+    std::vector<bwv::store::StoredClip> clips;
+    int status = 0;
+    for (const auto& id : BWV_TRY(store.clip_ids(from, to))) {
+      if (device && id.compare(9, device->size() + 1, *device + "-") != 0) continue;
+      auto clip = store.load_clip(id);
+      if (!clip) {
+        cmd.error(clip.error().subject, clip.error().message);
+        status = 1;
+        continue;
+      }
+      const auto& m = clip->manifest;
+      if (officer && m.officer != *officer) continue;
+      if (from && m.start < *from) continue;
+      if (to && m.start >= *to) continue;
+      clips.push_back(std::move(*clip));
+    }
+    std::sort(clips.begin(), clips.end(), [](const auto& a, const auto& b) {
+      return a.manifest.start != b.manifest.start ? a.manifest.start > b.manifest.start : a.id > b.id;
+    });
+    for (const auto& c : clips) {
+      if (!cmd.json()) {
+        cmd.print_id(c.id);
+        continue;
+      }
+      const auto& m = c.manifest;
+      bwv::json::Value v = bwv::json::Value::object();
+      v["type"] = "clip";
+      v["clip"] = c.id;
+      v["device"] = m.device;
+      v["officer"] = m.officer;
+      v["seq"] = m.seq;
+      v["start"] = bwv::text::format_time(m.start);
+      v["end"] = bwv::text::format_time(m.end);
+      v["size"] = m.video.size;
+      v["sha256"] = m.video.sha256;
+      v["manifest"] = (c.dir / "manifest.json").string();
+      v["video"] = c.video().string();
+      cmd.print_json(v);
+    }
+    return status;
+  });
+}

@@ -1,0 +1,343 @@
+#include "store/pull.hpp"
+
+#include "camera/storage.hpp"
+#include "core/json.hpp"
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace bwv::store {
+
+namespace {
+
+// A clip on the camera whose manifest has been read, parsed and its signature checked.
+struct Candidate {
+  camera::ClipFiles files;
+  std::string manifest_bytes;
+  std::string manifest_sha256;
+  std::string signature_text;
+  manifest::Manifest m;
+  std::uint64_t sealed_size = 0;
+};
+
+struct Staged {
+  const Candidate* c;
+  fs::Path dir;
+};
+
+constexpr std::size_t k_batch_bytes = std::size_t(2) << 30; // flush at least every 2 GiB
+
+Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f) {
+  Candidate c;
+  c.files = f;
+  c.manifest_bytes = BWV_TRY(fs::read_file(f.manifest, manifest::k_max_bytes));
+  c.manifest_sha256 = crypto::sha256_hex(c.manifest_bytes);
+  c.m = BWV_TRY(manifest::parse(c.manifest_bytes, f.manifest.string()));
+  if (c.m.clip_id != f.id)
+    return fail(Errc::check_failed, f.manifest, "manifest names clip " + c.m.clip_id);
+  c.signature_text = BWV_TRY(fs::read_file(f.signature, 65536));
+  const auto sig = BWV_TRY(crypto::Signature::parse(c.signature_text, f.signature.string()));
+  const auto key = BWV_TRY(store.device_key(c.m.device, c.m.key_id));
+  if (!key)
+    return fail(Errc::check_failed, f.id,
+                "device " + c.m.device + " key " + c.m.key_id + " is not trusted by this store");
+  BWV_CHECK(crypto::verify(key->key, c.manifest_bytes, sig, f.id + ": manifest"));
+  if (key->revoked && !BWV_TRY(store.has_clip(f.id)))
+    return fail(Errc::check_failed, f.id,
+                "device " + c.m.device + " key " + c.m.key_id + " was revoked on " +
+                    text::format_time(*key->revoked) + "; its clips are refused");
+  fs::Fd fd = BWV_TRY(fs::open_regular(f.sealed));
+  c.sealed_size = BWV_TRY(fs::file_size(fd.get(), f.sealed));
+  return c;
+}
+
+// Unseals a clip into dir/video.mp4, hashing as it goes, and writes the manifest and signature
+// beside it. Nothing is flushed here: the batch is flushed at once.
+Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSecretKey& seal,
+                   std::atomic<std::uint64_t>& done) {
+  const std::string subject = c.files.sealed.string();
+  fs::Fd in = BWV_TRY(fs::open_regular(c.files.sealed));
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::string header(crypto::k_seal_header_size, '\0');
+  if (BWV_TRY(fs::read_full(in.get(), header.data(), header.size(), c.files.sealed)) != header.size())
+    return fail(Errc::check_failed, subject, "truncated sealed file");
+  auto unsealer = BWV_TRY(crypto::Unsealer::open(seal, header, subject));
+  if (unsealer.chunk_size() != c.m.video.chunk_size)
+    return fail(Errc::check_failed, subject, "sealed chunk size differs from the manifest's");
+
+  const fs::Path video = dir / "video.mp4";
+  fs::Fd out(::open(video.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!out) return fail_errno(video, "create", errno);
+  manifest::VideoHasher hasher(c.m.video.chunk_size);
+  const std::size_t cipher_chunk = unsealer.chunk_size() + crypto::k_seal_abytes;
+  std::vector<unsigned char> cipher(cipher_chunk), plain(unsealer.chunk_size());
+  bool final = false;
+  std::uint64_t plain_total = 0;
+  while (!final) {
+    const std::size_t n = BWV_TRY(fs::read_full(in.get(), cipher.data(), cipher.size(), c.files.sealed));
+    if (n == 0) return fail(Errc::check_failed, subject, "truncated sealed file (no final chunk)");
+    const std::size_t p = BWV_TRY(unsealer.pull(cipher.data(), n, plain.data(), final, subject));
+    if (!final && n != cipher.size())
+      return fail(Errc::check_failed, subject, "truncated sealed file (short chunk)");
+    plain_total += p;
+    if (plain_total > c.m.video.size)
+      return fail(Errc::check_failed, c.files.id, "video is larger than the manifest says");
+    hasher.update(plain.data(), p);
+    BWV_CHECK(fs::write_all(out.get(), plain.data(), p, video));
+    done += n;
+  }
+  unsigned char extra;
+  if (BWV_TRY(fs::read_full(in.get(), &extra, 1, c.files.sealed)) != 0)
+    return fail(Errc::check_failed, subject, "data after the final chunk");
+  const auto problems = manifest::compare_video(c.m.video, hasher.finish());
+  if (!problems.empty()) {
+    std::string all = "video does not match its manifest: " + problems.front();
+    if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more)";
+    return fail(Errc::check_failed, c.files.id, all);
+  }
+  BWV_CHECK(fs::write_file_atomic(dir / "manifest.json", c.manifest_bytes));
+  BWV_CHECK(fs::write_file_atomic(dir / "manifest.json.minisig", c.signature_text));
+  return {};
+}
+
+// Staging directories of this host whose process is gone are leftovers of a crash.
+void remove_stale_staging(const Store& store, const std::string& host) {
+  const auto names = fs::list_dir(store.tmp_dir());
+  if (!names) return;
+  for (const auto& name : *names) {
+    if (!name.starts_with(host + ".")) continue;
+    const auto rest = name.substr(host.size() + 1);
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::strtol(rest.substr(0, dot).c_str(), nullptr, 10));
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
+    (void)fs::remove_tree(store.tmp_dir() / name);
+  }
+}
+
+// Clips that have an ingest entry in some host's custody log; read once, only when needed.
+class IngestIndex {
+public:
+  explicit IngestIndex(const Store& store) : m_store(store) {}
+  Result<bool> has(const std::string& id) {
+    if (!m_loaded) {
+      for (const auto& log : BWV_TRY(m_store.custody_logs())) {
+        const auto res = BWV_TRY(custody::read(log));
+        for (const auto& e : res.entries)
+          if (e.action == "ingest" && e.clip) m_ids.insert(*e.clip);
+      }
+      m_loaded = true;
+    }
+    return m_ids.count(id) > 0;
+  }
+
+private:
+  const Store& m_store;
+  bool m_loaded = false;
+  std::set<std::string> m_ids;
+};
+
+json::Value ingest_details(const Candidate& c, const fs::Path& camera_dir) {
+  json::Value d = json::Value::object();
+  d["device"] = c.m.device;
+  d["key_id"] = c.m.key_id;
+  d["seq"] = c.m.seq;
+  d["manifest_sha256"] = c.manifest_sha256;
+  d["video_sha256"] = c.m.video.sha256;
+  d["size"] = c.m.video.size;
+  d["camera"] = camera_dir.string();
+  return d;
+}
+
+} // namespace
+
+Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const custody::Actor& actor,
+                         const PullOptions& options, PullEvents& events) {
+  PullSummary summary;
+  auto cam = BWV_TRY(camera::Storage::open(camera_dir));
+  auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, options.wait_seconds));
+  remove_stale_staging(store, actor.host);
+  const auto seal = BWV_TRY(store.seal_key());
+  const auto sign_key = BWV_TRY(store.secret_key());
+  const std::string store_key_id = crypto::key_id_string(sign_key.id());
+
+  std::vector<camera::Problem> listing_problems;
+  const auto files = BWV_TRY(cam.clips(listing_problems));
+  for (const auto& p : listing_problems) {
+    events.problem(p.subject, p.message);
+    ++summary.refused;
+  }
+
+  // Read and check every manifest first; group by device in seq order.
+  std::map<std::string, std::vector<Candidate>> by_device;
+  std::uint64_t bytes_total = 0;
+  for (const auto& f : files) {
+    auto c = read_candidate(store, f);
+    if (!c) {
+      if (c.error().code != Errc::check_failed) return std::unexpected(c.error());
+      events.problem(c.error().subject, c.error().message);
+      ++summary.refused;
+      continue;
+    }
+    bytes_total += c->sealed_size;
+    by_device[c->m.device].push_back(std::move(*c));
+  }
+  std::atomic<std::uint64_t> bytes_done{0};
+  IngestIndex ingest_index(store);
+  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+
+  for (auto& [device, cands] : by_device) {
+    std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.m.seq < b.m.seq; });
+    auto device_lock = BWV_TRY(store.lock_device(device, options.wait_seconds));
+
+    // Decide per clip: already stored, refused, or to be staged; check the chain on the way.
+    std::vector<const Candidate*> to_stage, already;
+    std::optional<std::pair<std::uint64_t, std::string>> prev; // seq and manifest SHA-256
+    for (const auto& c : cands) {
+      if (BWV_TRY(store.has_clip(c.m.clip_id))) {
+        const auto stored = store.load_clip(c.m.clip_id);
+        if (!stored || stored->manifest_bytes != c.manifest_bytes) {
+          events.problem(c.m.clip_id, "a different clip with this id is already in the store; refused");
+          ++summary.refused;
+          continue;
+        }
+        already.push_back(&c);
+        prev = {c.m.seq, c.manifest_sha256};
+        continue;
+      }
+      if (c.m.seq > 1 && (!prev || prev->first != c.m.seq - 1)) {
+        // The previous clip is not in this pull: look for it in the store.
+        if (const auto prev_id = BWV_TRY(store.index_get(device, c.m.seq - 1))) {
+          const auto stored = BWV_TRY(store.load_clip(*prev_id));
+          prev = {c.m.seq - 1, stored.manifest_sha256};
+        } else {
+          std::uint64_t last = 0;
+          for (const auto& name : BWV_TRY(fs::list_dir(store.root() / "index" / device))) {
+            const auto n = std::strtoull(name.c_str(), nullptr, 10);
+            if (n < c.m.seq) last = std::max<std::uint64_t>(last, n);
+          }
+          if (prev && prev->first < c.m.seq) last = std::max(last, prev->first);
+          events.gap(device, last, c.m.seq);
+          ++summary.gaps;
+          prev.reset();
+        }
+      }
+      if (c.m.seq > 1 && prev && prev->first == c.m.seq - 1 && *c.m.prev_manifest_sha256 != prev->second) {
+        events.problem(c.m.clip_id, "chain broken: prev_manifest_sha256 does not match the manifest of seq " +
+                                        std::to_string(c.m.seq - 1) + "; refused");
+        ++summary.refused;
+        prev.reset();
+        continue;
+      }
+      to_stage.push_back(&c);
+      prev = {c.m.seq, c.manifest_sha256};
+    }
+
+    // Stage in batches on every core, then flush once per batch and claim each clip by rename.
+    std::vector<const Candidate*> receipt_due = already;
+    std::vector<custody::NewEntry> custody_due;
+    for (const Candidate* c : already) {
+      BWV_CHECK(store.index_put(device, c->m.seq, c->m.clip_id));
+      if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
+        custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
+      bytes_done += c->sealed_size;
+    }
+    for (std::size_t begin = 0; begin < to_stage.size();) {
+      std::size_t end = begin, batch_bytes = 0;
+      while (end < to_stage.size() && (end == begin || batch_bytes < k_batch_bytes))
+        batch_bytes += to_stage[end++]->sealed_size;
+
+      std::vector<Staged> staged(end - begin);
+      std::vector<std::optional<Error>> errors(end - begin);
+      std::atomic<std::size_t> next{begin};
+      auto worker = [&] {
+        for (std::size_t i; (i = next++) < end;) {
+          const Candidate& c = *to_stage[i];
+          const fs::Path dir = store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + "." +
+                                                  c.m.clip_id + "." + fs::random_hex(4));
+          staged[i - begin] = {&c, dir};
+          auto r = [&]() -> Result<void> {
+            if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
+            return stage(c, dir, seal, bytes_done);
+          }();
+          if (!r) errors[i - begin] = r.error();
+          events.progress(bytes_done, bytes_total);
+        }
+      };
+      std::vector<std::thread> threads;
+      for (unsigned t = 1; t < std::min<std::size_t>(jobs, end - begin); ++t) threads.emplace_back(worker);
+      worker();
+      for (auto& t : threads) t.join();
+
+      BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
+      for (std::size_t i = 0; i < staged.size(); ++i) {
+        const Candidate& c = *staged[i].c;
+        if (errors[i]) {
+          (void)fs::remove_tree(staged[i].dir);
+          if (errors[i]->code != Errc::check_failed) return std::unexpected(*errors[i]);
+          events.problem(errors[i]->subject, errors[i]->message + "; not ingested, left on the camera");
+          ++summary.refused;
+          continue;
+        }
+        // The flush above made the data durable; fsync each file too, for filesystems whose
+        // syncfs is weaker than fsync (it is cheap once the data is on disk).
+        for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
+          BWV_CHECK(fs::fsync_path(staged[i].dir / name));
+        BWV_CHECK(fs::fsync_path(staged[i].dir));
+        const fs::Path final_dir = BWV_TRY(store.clip_dir(c.m.clip_id));
+        const std::string& id = c.m.clip_id;
+        BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
+        if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
+          // Another pull (another dock host) claimed it first: the same clip, or a refusal.
+          (void)fs::remove_tree(staged[i].dir);
+          const auto stored = BWV_TRY(store.load_clip(c.m.clip_id));
+          if (stored.manifest_bytes != c.manifest_bytes) {
+            events.problem(c.m.clip_id, "a different clip with this id is already in the store; refused");
+            ++summary.refused;
+            continue;
+          }
+          receipt_due.push_back(&c);
+          continue;
+        }
+        BWV_CHECK(fs::fsync_path(final_dir.parent_path()));
+        BWV_CHECK(store.index_put(device, c.m.seq, c.m.clip_id));
+        custody_due.push_back({"ingest", c.m.clip_id, ingest_details(c, camera_dir)});
+        receipt_due.push_back(&c);
+        events.ingested(c.m);
+        ++summary.ingested;
+      }
+      begin = end;
+    }
+
+    // Custody before receipts: a camera may delete a clip only once the store has recorded it.
+    BWV_CHECK(store.append_custody(actor, custody_due));
+    std::sort(receipt_due.begin(), receipt_due.end(),
+              [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
+    for (const Candidate* c : receipt_due) {
+      camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id,
+                        std::time(nullptr)};
+      const std::string bytes = r.write();
+      const auto sig = crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
+                                    "receipt from bwv store " + store.config().store_id);
+      BWV_CHECK(cam.write_receipt(r, sig));
+      if (std::find(already.begin(), already.end(), c) != already.end()) {
+        events.receipted(c->m.clip_id);
+        ++summary.receipted;
+      }
+    }
+  }
+  events.progress(bytes_total, bytes_total);
+  return summary;
+}
+
+} // namespace bwv::store

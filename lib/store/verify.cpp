@@ -1,0 +1,201 @@
+#include "store/verify.hpp"
+
+#include "core/text.hpp"
+#include "custody/log.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <fcntl.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace bwv::store {
+
+namespace {
+
+struct Loaded {
+  bool ok = false;
+  std::string device;
+  std::uint64_t seq = 0;
+  std::string manifest_sha256;
+  std::optional<std::string> prev;
+};
+
+// Hashes the video in one pass; only when it differs is a second pass made over the chunks to
+// say where the damage is.
+void check_video(const StoredClip& clip, ClipReport& report) {
+  const fs::Path video = clip.video();
+  auto fd = fs::open_regular(video);
+  if (!fd) {
+    report.problems.push_back(fd.error().code == Errc::io && fd.error().message.find("No such") != std::string::npos
+                                  ? "video.mp4 is missing"
+                                  : "video.mp4: " + fd.error().message);
+    return;
+  }
+  ::posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  crypto::Sha256 whole;
+  std::vector<unsigned char> buf(1 << 20);
+  std::uint64_t size = 0;
+  for (;;) {
+    auto n = fs::read_full(fd->get(), buf.data(), buf.size(), video);
+    if (!n) {
+      report.problems.push_back("video.mp4: " + n.error().message);
+      return;
+    }
+    whole.update(buf.data(), *n);
+    size += *n;
+    if (*n < buf.size()) break;
+  }
+  report.bytes = size;
+  if (size == clip.manifest.video.size && crypto::hex(whole.finish()) == clip.manifest.video.sha256)
+    return;
+  // Locate the damage.
+  manifest::VideoHasher hasher(clip.manifest.video.chunk_size);
+  ::lseek(fd->get(), 0, SEEK_SET);
+  for (;;) {
+    auto n = fs::read_full(fd->get(), buf.data(), buf.size(), video);
+    if (!n) break;
+    hasher.update(buf.data(), *n);
+    if (*n < buf.size()) break;
+  }
+  for (auto& p : manifest::compare_video(clip.manifest.video, hasher.finish()))
+    report.problems.push_back("video.mp4: " + p);
+}
+
+} // namespace
+
+std::size_t VerifyReport::problem_count() const {
+  std::size_t n = others.size();
+  for (const auto& c : clips) n += c.problems.size();
+  return n;
+}
+
+Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
+                            const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  VerifyReport report;
+  const bool whole_store = options.ids.empty();
+  std::vector<std::string> ids = whole_store ? BWV_TRY(store.clip_ids()) : options.ids;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  report.clips.resize(ids.size());
+  std::vector<Loaded> loaded(ids.size());
+
+  // Per clip, on every core: manifest, signature, video.
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> done_bytes{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < ids.size();) {
+      ClipReport& r = report.clips[i];
+      r.id = ids[i];
+      auto clip = store.load_clip(ids[i]);
+      if (!clip) {
+        r.problems.push_back(clip.error().message == "no such clip in the store"
+                                 ? "no such clip in the store"
+                                 : text::printable(clip.error().subject, 200) + ": " + clip.error().message);
+        continue;
+      }
+      if (auto sig = store.check_signature(*clip); !sig) r.problems.push_back(sig.error().message);
+      check_video(*clip, r);
+      loaded[i] = {true, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,
+                   clip->manifest.prev_manifest_sha256};
+      done_bytes += r.bytes;
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(done_bytes, 0);
+      }
+    }
+  };
+  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::min<std::size_t>(jobs, ids.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  for (const auto& c : report.clips) report.bytes += c.bytes;
+
+  std::map<std::string, std::size_t> index_of;
+  for (std::size_t i = 0; i < ids.size(); ++i) index_of[ids[i]] = i;
+  auto clip_problem = [&](const std::string& id, std::string msg) {
+    if (auto it = index_of.find(id); it != index_of.end())
+      report.clips[it->second].problems.push_back(std::move(msg));
+    else
+      report.others.push_back({id, std::move(msg)});
+  };
+
+  // Chains: each device's clips in seq order, each naming the previous manifest's SHA-256.
+  std::map<std::string, std::map<std::uint64_t, std::size_t>> chains;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (loaded[i].ok) chains[loaded[i].device][loaded[i].seq] = i;
+  for (const auto& [device, by_seq] : chains) {
+    std::uint64_t expect = 1;
+    for (const auto& [seq, i] : by_seq) {
+      const Loaded& l = loaded[i];
+      if (whole_store && seq > expect)
+        report.others.push_back({device, seq - expect == 1
+                                             ? "chain gap: clip seq " + std::to_string(expect) + " is missing"
+                                             : "chain gap: clips seq " + std::to_string(expect) + " to " +
+                                                   std::to_string(seq - 1) + " are missing"});
+      expect = seq + 1;
+      if (seq == 1) continue;
+      std::optional<std::string> prev_sha;
+      if (auto it = by_seq.find(seq - 1); it != by_seq.end()) {
+        prev_sha = loaded[it->second].manifest_sha256;
+      } else if (!whole_store) {
+        if (auto prev_id = store.index_get(device, seq - 1); prev_id && *prev_id)
+          if (auto prev_clip = store.load_clip(**prev_id)) prev_sha = prev_clip->manifest_sha256;
+      }
+      if (prev_sha && l.prev != prev_sha)
+        clip_problem(ids[i], "chain broken: prev_manifest_sha256 is not the SHA-256 of the manifest of seq " +
+                                 std::to_string(seq - 1));
+    }
+  }
+
+  // Custody: every log chains; every clip has an ingest entry; every ingested clip is stored.
+  std::map<std::string, const custody::Entry*> ingest;
+  std::vector<custody::ReadResult> logs;
+  for (const auto& log : BWV_TRY(store.custody_logs())) {
+    auto res = custody::read(log);
+    if (!res) {
+      report.others.push_back({log.string(), res.error().message});
+      continue;
+    }
+    for (const auto& p : res->problems) report.others.push_back({"custody", p});
+    logs.push_back(std::move(*res));
+  }
+  for (const auto& log : logs)
+    for (const auto& e : log.entries)
+      if (e.action == "ingest" && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
+  std::map<std::pair<std::string, std::string>, std::time_t> revoked;
+  for (const auto& d : BWV_TRY(store.devices()))
+    if (d.revoked) revoked[{d.device, d.key_id()}] = *d.revoked;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!loaded[i].ok) continue;
+    const auto it = ingest.find(ids[i]);
+    if (it == ingest.end()) {
+      clip_problem(ids[i], "no ingest entry in the custody log");
+      continue;
+    }
+    const custody::Entry& e = *it->second;
+    const auto sha = e.details.find("manifest_sha256");
+    if (sha == e.details.end() || *sha != loaded[i].manifest_sha256)
+      clip_problem(ids[i], "manifest differs from the one recorded at ingest (" + e.source + ":" +
+                               std::to_string(e.line_no) + ")");
+    const auto key = e.details.find("key_id");
+    if (key != e.details.end() && key->is_string())
+      if (auto rv = revoked.find({loaded[i].device, key->get<std::string>()});
+          rv != revoked.end() && e.time > rv->second)
+        clip_problem(ids[i], "ingested after its device key was revoked");
+  }
+  for (const auto& [id, e] : ingest) {
+    const bool asked = whole_store || index_of.count(id);
+    if (!asked || (index_of.count(id) && loaded[index_of[id]].ok)) continue;
+    if (!whole_store) continue; // reported already as "no such clip"
+    report.others.push_back({id, "missing: custody records its ingest on " + text::format_time(e->time) +
+                                     " by " + e->host + ", but it is not in the store"});
+  }
+  return report;
+}
+
+} // namespace bwv::store
