@@ -91,7 +91,9 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
       return fail(Errc::check_failed, subject, "truncated sealed file (short chunk)");
     plain_total += p;
     if (plain_total > c.m.video.size)
-      return fail(Errc::check_failed, c.files.id, "video is larger than the manifest says");
+      return fail(Errc::check_failed, c.files.id,
+                  "video does not match its manifest: larger than its " +
+                      std::to_string(c.m.video.size) + " bytes");
     hasher.update(plain.data(), p);
     BWV_CHECK(fs::write_all(out.get(), plain.data(), p, video));
     done += n;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# bwv-pull killed with SIGKILL at random moments, 20 times, re-run each time, while the camera
+# records more and deletes what was receipted in between: at the end every clip is in the store
+# exactly once, nothing was ever receipted that was not stored, and the store verifies.
+. "$(dirname "$0")/lib.sh"
+
+runs=${BWV_CRASH_RUNS:-20}
+
+# No receipt on the camera without its clip in the store and an ingest entry in custody.
+check_receipts() {
+  local r id
+  for r in cam/receipts/*.receipt; do
+    [ -e "$r" ] || continue
+    id=$(basename "$r" .receipt)
+    [ -e "$(clip_path S "$id")/manifest.json" ] || { echo "receipt without stored clip: $id"; return 1; }
+    bwv-log --store S "$id" | grep -q " ingest $id " || { echo "receipt without custody: $id"; return 1; }
+  done
+}
+
+# Three new clips on the camera, one shift later each time.
+record_more() { # record_more N
+  local n=$1
+  RECORD_START="2026-11-$(printf %02d $((n % 28 + 1)))T0$((n % 10)):00:00Z" \
+    record_clips S cam CAM01 v$((3 * n - 2)).bin v$((3 * n - 1)).bin v$((3 * n)).bin >>recorded
+}
+
+test_expect_success 'setup: a store, and the time a pull of three clips takes here' '
+  setup_store S &&
+  for i in $(seq 1 $((3 * '"$runs"'))); do head -c $((2000000 + i * 7919)) /dev/urandom >v$i.bin; done &&
+  mkdir timing && cp -a S timing/S &&
+  RECORD_START=2026-12-01T00:00:00Z bwv-fakecam record --camera timing/cam --device CAM01 \
+    --key keys-CAM01/device.key --seal S/keys/seal.pub --state timing/state v1.bin v2.bin v3.bin >/dev/null &&
+  t0=$(date +%s%N) && bwv-pull --store timing/S timing/cam >/dev/null && t1=$(date +%s%N) &&
+  echo $(( (t1 - t0) * 3 / 2000000 + 5 )) >window-ms && rm -rf timing
+'
+
+test_expect_success "kill -9 bwv-pull at random moments, $runs times" '
+  : >interrupted &&
+  for n in $(seq 1 '"$runs"'); do
+    record_more $n
+    bwv-pull --store S cam >/dev/null 2>>pull-errors &
+    pid=$!
+    ms=$((RANDOM % $(cat window-ms)))
+    sleep "$((ms / 1000)).$(printf "%03d" $((ms % 1000)))"
+    kill -9 $pid 2>/dev/null || true
+    wait $pid 2>/dev/null || true
+    check_receipts
+    # A kill that interrupted work leaves a clip on the camera without a receipt.
+    for c in cam/clips/*.json; do
+      [ -e "$c" ] || continue
+      [ -e cam/receipts/$(basename $c .json).receipt ] || { echo $n >>interrupted; break; }
+    done
+    if [ $((n % 4)) -eq 0 ]; then bwv-fakecam collect --camera cam --store-pub S/keys/store.pub >>collected; fi
+  done &&
+  { ! grep -v "^$" pull-errors || { cat pull-errors; false; }; } &&
+  echo "$(wc -l <interrupted) of '"$runs"' kills interrupted a pull" &&
+  test "$(wc -l <interrupted)" -ge $(('"$runs"' / 4))
+'
+
+test_expect_success 'a last run completes the work' '
+  bwv-pull --store S cam >/dev/null &&
+  bwv-fakecam collect --camera cam --store-pub S/keys/store.pub >>collected &&
+  test -z "$(ls cam/clips)"
+'
+
+test_expect_success 'every clip is in the store exactly once' '
+  sort recorded >expect &&
+  bwv-ls --store S | sort >actual &&
+  test_cmp expect actual &&
+  test "$(ls S/index/CAM01 | wc -l)" -eq $((3 * '"$runs"'))
+'
+
+test_expect_success 'the camera deleted each clip once, and custody has one ingest each' '
+  sort collected >deleted && test_cmp expect deleted &&
+  bwv-log --store S --json | python3 -c "
+import json, sys, collections
+n = collections.Counter(json.loads(l)[\"clip\"] for l in sys.stdin if json.loads(l)[\"action\"] == \"ingest\")
+assert len(n) == 3 * '"$runs"' and set(n.values()) == {1}, n
+"
+'
+
+test_expect_success 'the store verifies and no staging is left behind' '
+  bwv-verify --store S &&
+  test -z "$(ls S/tmp)"
+'
+
+test_done
