@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   auto& app = cmd.app();
   cmd.add_store_option();
   app.require_subcommand(1);
+  app.fallthrough(); // bwv-key list --store S as well as bwv-key --store S list
 
   std::string device, reason, key_source;
   auto* trust = app.add_subcommand("trust", "Trust a device's public key (a key file or a docked camera's storage)");
