@@ -214,6 +214,13 @@ Result<std::vector<std::string>> Storage::delete_receipted(const crypto::PublicK
       const Receipt r = BWV_TRY(Receipt::parse(bytes, path.string()));
       if (r.clip_id != id) return fail(Errc::check_failed, path, "receipt names another clip");
       const ClipFiles f = files(id);
+      if (BWV_TRY(fs::kind_of(f.manifest)) == fs::Kind::none) {
+        // Deletion is signature, video, manifest, receipt: no manifest means only the receipt
+        // is left of an interrupted deletion, unless the video is somehow still here.
+        if (BWV_TRY(fs::kind_of(f.sealed)) != fs::Kind::none)
+          return fail(Errc::check_failed, f.sealed, "video without its manifest; not deleted");
+        return {};
+      }
       const std::string manifest_bytes = BWV_TRY(fs::read_file(f.manifest, manifest::k_max_bytes));
       const auto m = BWV_TRY(manifest::parse(manifest_bytes, f.manifest.string()));
       if (r.manifest_sha256 != crypto::sha256_hex(manifest_bytes) || r.video_sha256 != m.video.sha256)
@@ -225,13 +232,17 @@ Result<std::vector<std::string>> Storage::delete_receipted(const crypto::PublicK
       continue;
     }
     const ClipFiles f = files(id);
-    // The video first: a manifest left behind by a crash still names what was receipted.
-    BWV_CHECK(fs::remove_file(f.sealed));
+    // The signature first: without it the clip is incomplete, so readers no longer see it and a
+    // crash part-way leaves nothing that looks like a damaged clip.
+    const bool had_clip = BWV_TRY(fs::kind_of(f.manifest)) != fs::Kind::none;
     BWV_CHECK(fs::remove_file(f.signature));
+    BWV_CHECK(fs::remove_file(f.sealed));
     BWV_CHECK(fs::remove_file(f.manifest));
     BWV_CHECK(fs::fsync_path(m_dir / "clips"));
     BWV_CHECK(fs::remove_file(path));
     BWV_CHECK(fs::remove_file(fs::Path(path.string() + ".minisig")));
+    BWV_CHECK(fs::fsync_path(dir));
+    if (!had_clip) continue;
     deleted.push_back(id);
   }
   return deleted;
