@@ -3,6 +3,7 @@
 #include "camera/storage.hpp"
 #include "core/json.hpp"
 #include "core/text.hpp"
+#include "media/probe.hpp"
 
 #include <CLI/CLI.hpp>
 #include <sodium.h>
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
 
   std::string device, key_path, pub_path, camera, seal_path, state_path, officer = "PC0000",
               start_text, trigger = "double_press", store_pub;
-  int duration = 10, gap = 60, pre_event = 30, skip = 0;
+  int duration = 0, gap = 60, pre_event = 0, skip = 0;
   std::vector<std::string> videos;
 
   auto* keygen = app.add_subcommand("keygen", "Make a device key pair");
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
   record->add_option("--seal", seal_path, "The store's keys/seal.pub")->required();
   record->add_option("--state", state_path, "The camera's chain state (seq, previous manifest)")->required();
   record->add_option("--start", start_text, "Start of the first clip (default: now)");
-  record->add_option("--duration", duration, "Seconds per clip, for the manifest");
+  record->add_option("--duration", duration, "Seconds per clip (default: the media's own duration)");
   record->add_option("--gap", gap, "Seconds between clips");
   record->add_option("--pre-event", pre_event);
   record->add_option("--trigger", trigger);
@@ -106,7 +107,13 @@ int main(int argc, char** argv) {
         m.officer = officer;
         m.prev_manifest_sha256 = m.seq == 1 ? std::nullopt : state.prev;
         m.start = start;
-        m.end = start + duration;
+        int secs = duration;
+        if (secs == 0) {
+          // Real media gives its own duration; anything else (bench data) counts as one second.
+          const auto info = media::probe(video);
+          secs = info ? static_cast<int>((info->duration_ms + 500) / 1000) : 1;
+        }
+        m.end = start + secs;
         m.pre_event_seconds = pre_event;
         m.trigger = trigger;
         m.firmware = "bwv-fakecam " BWV_VERSION;
@@ -115,7 +122,7 @@ int main(int argc, char** argv) {
         state.prev = sha;
         BWV_CHECK(save_state(state_path, state));
         std::printf("%s\n", m.clip_id.c_str());
-        start += duration + gap;
+        start += (m.end - m.start) + gap;
       }
       return 0;
     }());

@@ -1,0 +1,335 @@
+#include "core/fs.hpp"
+
+#include "tmpdir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace bwv;
+using bwv::test::contains;
+using bwv::test::get_file;
+using bwv::test::put_file;
+using bwv::test::TmpDir;
+using bwv::test::why;
+
+TEST_SUITE_BEGIN("core::fs");
+
+namespace {
+
+unsigned mode_of(const fs::Path& p) {
+  struct stat st {};
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+std::vector<std::string> names(const fs::Path& dir) {
+  const auto r = fs::list_dir(dir);
+  REQUIRE_MESSAGE(r, why(r));
+  return *r;
+}
+
+} // namespace
+
+TEST_CASE("kind_of tells what is at a path without following a final symlink") {
+  TmpDir tmp;
+  put_file(tmp / "file", "x");
+  std::filesystem::create_directory(tmp / "dir");
+  std::filesystem::create_symlink(tmp / "file", tmp / "link");
+  REQUIRE(::mkfifo((tmp / "fifo").c_str(), 0600) == 0);
+  CHECK(fs::kind_of(tmp / "file") == fs::Kind::regular);
+  CHECK(fs::kind_of(tmp / "dir") == fs::Kind::directory);
+  CHECK(fs::kind_of(tmp / "link") == fs::Kind::symlink);
+  CHECK(fs::kind_of(tmp / "fifo") == fs::Kind::other);
+  CHECK(fs::kind_of(tmp / "absent") == fs::Kind::none);
+  CHECK(fs::kind_of(tmp / "file" / "below") == fs::Kind::none); // ENOTDIR
+}
+
+TEST_CASE("write_file_atomic writes the bytes, sets the mode and leaves no temp file") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "secret";
+  const auto w = fs::write_file_atomic(p, "first", 0600);
+  REQUIRE_MESSAGE(w, why(w));
+  CHECK(get_file(p) == "first");
+  CHECK(mode_of(p) == 0600);
+  CHECK(names(tmp.path()) == std::vector<std::string>{"secret"});
+
+  // Replacing keeps one file, with the new bytes and the new mode (not limited by the umask).
+  const mode_t old_umask = ::umask(022);
+  const auto w2 = fs::write_file_atomic(p, std::string("second\0bytes", 12), 0664);
+  ::umask(old_umask);
+  REQUIRE_MESSAGE(w2, why(w2));
+  CHECK(get_file(p) == std::string("second\0bytes", 12));
+  CHECK(mode_of(p) == 0664);
+  CHECK(names(tmp.path()) == std::vector<std::string>{"secret"});
+
+  REQUIRE(fs::write_file_atomic(tmp / "default", ""));
+  CHECK(mode_of(tmp / "default") == 0644);
+  CHECK(get_file(tmp / "default").empty());
+}
+
+TEST_CASE("write_file_atomic replaces a symlink instead of writing through it") {
+  TmpDir tmp;
+  put_file(tmp / "target", "untouched");
+  std::filesystem::create_symlink(tmp / "target", tmp / "name");
+  REQUIRE(fs::write_file_atomic(tmp / "name", "new"));
+  CHECK(fs::kind_of(tmp / "name") == fs::Kind::regular);
+  CHECK(get_file(tmp / "name") == "new");
+  CHECK(get_file(tmp / "target") == "untouched");
+}
+
+TEST_CASE("write_file_atomic into a missing directory fails cleanly") {
+  TmpDir tmp;
+  const auto w = fs::write_file_atomic(tmp / "absent" / "f", "x");
+  REQUIRE_FALSE(w);
+  CHECK(w.error().code == Errc::io);
+  CHECK(names(tmp.path()).empty());
+}
+
+TEST_CASE("read_file reads regular files only, within max_bytes") {
+  TmpDir tmp;
+  put_file(tmp / "ten", "0123456789");
+  CHECK(fs::read_file(tmp / "ten", 10) == "0123456789");
+  CHECK(fs::read_file(tmp / "ten", 1000) == "0123456789");
+  put_file(tmp / "empty", "");
+  CHECK(fs::read_file(tmp / "empty", 0) == "");
+
+  const auto big = fs::read_file(tmp / "ten", 9);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == Errc::check_failed);
+  CHECK(contains(big.error().message, "too large"));
+
+  std::filesystem::create_symlink(tmp / "ten", tmp / "link");
+  const auto link = fs::read_file(tmp / "link", 100);
+  REQUIRE_FALSE(link);
+  CHECK(link.error().code == Errc::check_failed);
+  CHECK(contains(link.error().message, "symbolic link"));
+
+  std::filesystem::create_directory(tmp / "dir");
+  const auto dir = fs::read_file(tmp / "dir", 100);
+  REQUIRE_FALSE(dir);
+  CHECK(contains(dir.error().message, "not a regular file"));
+
+  // A FIFO is refused, not waited on.
+  REQUIRE(::mkfifo((tmp / "fifo").c_str(), 0600) == 0);
+  const auto fifo = fs::read_file(tmp / "fifo", 100);
+  REQUIRE_FALSE(fifo);
+  CHECK(contains(fifo.error().message, "not a regular file"));
+
+  const auto absent = fs::read_file(tmp / "absent", 100);
+  REQUIRE_FALSE(absent);
+  CHECK(absent.error().code == Errc::io);
+  CHECK(absent.error().subject == (tmp / "absent").string());
+}
+
+TEST_CASE("write_all and read_full") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "f";
+  const std::string data = test::random_bytes(300000);
+  {
+    fs::Fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600));
+    REQUIRE(fd);
+    REQUIRE(fs::write_all(fd.get(), data.data(), data.size(), p));
+  }
+  fs::Fd fd(::open(p.c_str(), O_RDONLY));
+  REQUIRE(fd);
+  CHECK(fs::file_size(fd.get(), p) == data.size());
+  std::string buf(200000, '\0');
+  CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 200000u);
+  CHECK(buf == data.substr(0, 200000));
+  CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 100000u); // short only at the end
+  CHECK(buf.substr(0, 100000) == data.substr(200000));
+  CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 0u);
+}
+
+TEST_CASE("Fd closes once and moves") {
+  TmpDir tmp;
+  put_file(tmp / "f", "x");
+  fs::Fd a(::open((tmp / "f").c_str(), O_RDONLY));
+  REQUIRE(a);
+  const int raw = a.get();
+  fs::Fd b(std::move(a));
+  CHECK_FALSE(a);
+  CHECK(b.get() == raw);
+  fs::Fd c;
+  c = std::move(b);
+  CHECK(c.get() == raw);
+  c.close();
+  CHECK_FALSE(c);
+  CHECK(::fcntl(raw, F_GETFD) == -1); // really closed
+}
+
+TEST_CASE("create_exclusive: the first writer wins and keeps its content") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "entry";
+  const auto first = fs::create_exclusive(p, "first\n", 0640);
+  REQUIRE_MESSAGE(first, why(first));
+  CHECK(*first == true);
+  CHECK(mode_of(p) == 0640);
+  const auto second = fs::create_exclusive(p, "second\n");
+  REQUIRE_MESSAGE(second, why(second));
+  CHECK(*second == false);
+  CHECK(get_file(p) == "first\n");
+  CHECK(names(tmp.path()) == std::vector<std::string>{"entry"}); // no temp files left
+}
+
+TEST_CASE("make_dirs creates each level and refuses links and ..") {
+  TmpDir tmp;
+  REQUIRE(fs::make_dirs(tmp.path(), "a/b/c"));
+  CHECK(fs::kind_of(tmp / "a/b/c") == fs::Kind::directory);
+  REQUIRE(fs::make_dirs(tmp.path(), "a/b/c")); // already there
+  REQUIRE(fs::make_dirs(tmp.path(), "a/./b/d", 0700));
+  CHECK(mode_of(tmp / "a/b/d") == 0700);
+
+  std::filesystem::create_directory(tmp / "elsewhere");
+  std::filesystem::create_symlink(tmp / "elsewhere", tmp / "a/link");
+  const auto via_link = fs::make_dirs(tmp.path(), "a/link/sub");
+  REQUIRE_FALSE(via_link);
+  CHECK(via_link.error().code == Errc::check_failed);
+  CHECK(names(tmp / "elsewhere").empty());
+
+  const auto dotdot = fs::make_dirs(tmp.path(), "a/../escape");
+  REQUIRE_FALSE(dotdot);
+  CHECK(fs::kind_of(tmp / "escape") == fs::Kind::none);
+  CHECK_FALSE(fs::make_dirs(tmp / "a", "../escape2"));
+  CHECK(fs::kind_of(tmp / "escape2") == fs::Kind::none);
+  CHECK_FALSE(fs::make_dirs(tmp.path(), "/abs"));
+
+  put_file(tmp / "a/file", "x");
+  const auto through_file = fs::make_dirs(tmp.path(), "a/file/sub");
+  REQUIRE_FALSE(through_file);
+  CHECK(contains(through_file.error().message, "not a directory"));
+
+  // The base itself may be reached through a link (it is the caller's).
+  std::filesystem::create_symlink(tmp / "elsewhere", tmp / "base-link");
+  REQUIRE(fs::make_dirs(tmp / "base-link", "x/y"));
+  CHECK(fs::kind_of(tmp / "elsewhere/x/y") == fs::Kind::directory);
+}
+
+TEST_CASE("list_dir is sorted, without . and .., and empty for a missing directory") {
+  TmpDir tmp;
+  for (const char* n : {"b", "a", ".hidden", "c"}) put_file(tmp / n, "");
+  CHECK(names(tmp.path()) == std::vector<std::string>{".hidden", "a", "b", "c"});
+  CHECK(names(tmp / "absent").empty());
+  put_file(tmp / "file", "");
+  CHECK_FALSE(fs::list_dir(tmp / "file"));
+}
+
+TEST_CASE("remove_file, remove_tree, rename") {
+  TmpDir tmp;
+  put_file(tmp / "f", "x");
+  REQUIRE(fs::remove_file(tmp / "f"));
+  CHECK(fs::kind_of(tmp / "f") == fs::Kind::none);
+  CHECK(fs::remove_file(tmp / "f")); // absent is fine
+
+  REQUIRE(fs::make_dirs(tmp.path(), "t/u/v"));
+  put_file(tmp / "t/u/v/w", "x");
+  REQUIRE(fs::remove_tree(tmp / "t"));
+  CHECK(fs::kind_of(tmp / "t") == fs::Kind::none);
+
+  put_file(tmp / "g", "1");
+  put_file(tmp / "h", "2");
+  REQUIRE(fs::rename(tmp / "g", tmp / "h"));
+  CHECK(get_file(tmp / "h") == "1");
+  CHECK_FALSE(fs::rename(tmp / "absent", tmp / "h"));
+}
+
+TEST_CASE("rename_noreplace claims a free name and refuses an existing non-empty directory") {
+  TmpDir tmp;
+  REQUIRE(fs::make_dirs(tmp.path(), "stage1"));
+  put_file(tmp / "stage1/file", "one");
+  const auto claimed = fs::rename_noreplace(tmp / "stage1", tmp / "final");
+  REQUIRE_MESSAGE(claimed, why(claimed));
+  CHECK(*claimed == true);
+  CHECK(get_file(tmp / "final/file") == "one");
+  CHECK(fs::kind_of(tmp / "stage1") == fs::Kind::none);
+
+  REQUIRE(fs::make_dirs(tmp.path(), "stage2"));
+  put_file(tmp / "stage2/file", "two");
+  const auto lost = fs::rename_noreplace(tmp / "stage2", tmp / "final");
+  REQUIRE_MESSAGE(lost, why(lost));
+  CHECK(*lost == false);
+  CHECK(get_file(tmp / "final/file") == "one");
+  CHECK(get_file(tmp / "stage2/file") == "two");
+
+  CHECK_FALSE(fs::rename_noreplace(tmp / "absent", tmp / "other"));
+}
+
+TEST_CASE("fsync_path and sync_filesystem") {
+  TmpDir tmp;
+  put_file(tmp / "f", "x");
+  CHECK(fs::fsync_path(tmp / "f"));
+  CHECK(fs::fsync_path(tmp.path()));
+  CHECK_FALSE(fs::fsync_path(tmp / "absent"));
+  CHECK(fs::sync_filesystem(tmp.path()));
+}
+
+TEST_CASE("Lock: exclusive excludes, also within one process, until released") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "lock";
+  std::optional<fs::Lock> first;
+  {
+    auto l = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+    REQUIRE_MESSAGE(l, why(l));
+    first.emplace(std::move(*l));
+  }
+  CHECK(fs::kind_of(p) == fs::Kind::regular); // created on first use
+
+  const auto second = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == Errc::locked);
+  CHECK(second.error().subject == p.string());
+  const auto shared = fs::Lock::acquire(p, fs::Lock::Mode::shared, 0);
+  REQUIRE_FALSE(shared);
+  CHECK(shared.error().code == Errc::locked);
+
+  // Moving the lock keeps it held.
+  fs::Lock moved = std::move(*first);
+  first.reset();
+  CHECK_FALSE(fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0));
+
+  moved = fs::Lock();
+  const auto third = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+  CHECK_MESSAGE(third, why(third));
+}
+
+TEST_CASE("Lock: shared locks coexist and keep an exclusive one out") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "lock";
+  auto a = fs::Lock::acquire(p, fs::Lock::Mode::shared, 0);
+  auto b = fs::Lock::acquire(p, fs::Lock::Mode::shared, 0);
+  REQUIRE_MESSAGE(a, why(a));
+  REQUIRE_MESSAGE(b, why(b));
+  const auto ex = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+  REQUIRE_FALSE(ex);
+  CHECK(ex.error().code == Errc::locked);
+  *a = fs::Lock();
+  CHECK_FALSE(fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0));
+  *b = fs::Lock();
+  CHECK(fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0));
+}
+
+TEST_CASE("Lock refuses a symlink as its file") {
+  TmpDir tmp;
+  put_file(tmp / "target", "");
+  std::filesystem::create_symlink(tmp / "target", tmp / "lock");
+  const auto l = fs::Lock::acquire(tmp / "lock", fs::Lock::Mode::exclusive, 0);
+  REQUIRE_FALSE(l);
+  CHECK(l.error().code == Errc::io);
+}
+
+TEST_CASE("random_hex") {
+  const std::string a = fs::random_hex(6), b = fs::random_hex(6);
+  CHECK(a.size() == 12);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a != b);
+  CHECK(fs::random_hex(0).empty());
+}
+
+TEST_SUITE_END();
