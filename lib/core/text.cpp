@@ -156,9 +156,11 @@ bool is_device_id(std::string_view s) {
 
 bool is_clip_id(std::string_view s) {
   // YYYYMMDD-<device>-<seq 6..12 digits>[-<suffix [a-z0-9]{1,16}>]
+  if (s.size() < 17 || s[8] != '-') return false;
+  const std::string date = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" +
+                           std::string(s.substr(6, 2));
   int y, mo, d;
-  if (s.size() < 17 || s[8] != '-' || !digits(s, 0, 4, y) || !digits(s, 4, 2, mo) ||
-      !digits(s, 6, 2, d) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
+  if (date.find_first_not_of("0123456789-") != std::string::npos || !parse_date(date, y, mo, d))
     return false;
   std::string_view rest = s.substr(9);
   const auto dash = rest.find('-');

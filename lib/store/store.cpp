@@ -170,6 +170,8 @@ Result<std::optional<DeviceKey>> Store::device_key(const std::string& device,
   const std::string rec_text = BWV_TRY(fs::read_file(rec_path, 65536));
   const json::Value v = BWV_TRY(json::parse(rec_text, rec_path.string()));
   json::Reader r(v, rec_path.string());
+  if (BWV_TRY(r.integer("bwv_device_key", 0, json::k_max_int)) != 1)
+    return r.bad("bwv_device_key", "unknown device key record version");
   DeviceKey d;
   d.device = BWV_TRY(r.str("device"));
   d.trusted = BWV_TRY(text::parse_time(BWV_TRY(r.str("trusted"))));
@@ -218,6 +220,8 @@ Result<DeviceKey> Store::trust(const std::string& device, const crypto::PublicKe
 
 Result<std::vector<DeviceKey>> Store::revoke(const std::string& device_or_key,
                                              const custody::Actor& actor, const std::string& reason) {
+  // Exclusive: no pull is between checking a key and storing a clip while it is revoked.
+  auto lock = BWV_TRY(lock_store(fs::Lock::Mode::exclusive, 60));
   std::vector<DeviceKey> revoked;
   bool matched = false;
   for (auto d : BWV_TRY(devices())) {

@@ -26,12 +26,12 @@ record_more() { # record_more N
 
 test_expect_success 'setup: a store, and the time a pull of three clips takes here' '
   setup_store S &&
-  for i in $(seq 1 $((3 * '"$runs"'))); do head -c $((2000000 + i * 7919)) /dev/urandom >v$i.bin; done &&
+  for i in $(seq 1 $((3 * '"$runs"'))); do head -c $((4000000 + i * 7919)) /dev/urandom >v$i.bin; done &&
   mkdir timing && cp -a S timing/S &&
   RECORD_START=2026-12-01T00:00:00Z bwv-fakecam record --camera timing/cam --device CAM01 \
     --key keys-CAM01/device.key --seal S/keys/seal.pub --state timing/state v1.bin v2.bin v3.bin >/dev/null &&
   t0=$(date +%s%N) && bwv-pull --store timing/S timing/cam >/dev/null && t1=$(date +%s%N) &&
-  echo $(( (t1 - t0) * 3 / 2000000 + 5 )) >window-ms && rm -rf timing
+  echo $(( (t1 - t0) / 1000000 + 2 )) >window-ms && rm -rf timing
 '
 
 test_expect_success "kill -9 bwv-pull at random moments, $runs times" '
@@ -54,7 +54,7 @@ test_expect_success "kill -9 bwv-pull at random moments, $runs times" '
   done &&
   { ! grep -v "^$" pull-errors || { cat pull-errors; false; }; } &&
   echo "$(wc -l <interrupted) of '"$runs"' kills interrupted a pull" &&
-  test "$(wc -l <interrupted)" -ge $(('"$runs"' / 4))
+  test "$(wc -l <interrupted)" -ge $(('"$runs"' / 5))
 '
 
 test_expect_success 'a last run completes the work' '
