@@ -21,9 +21,9 @@ int main(int argc, char** argv) {
     const auto store = BWV_TRY(cmd.open_store());
     options.ids = BWV_TRY(cmd.clip_ids(operands));
     if (!operands.empty() && options.ids.empty()) return 0; // an empty list from stdin
-    bwv::cli::Progress progress("bwv-verify");
-    const auto report = BWV_TRY(bwv::store::verify(store, options, [&](std::uint64_t done, std::uint64_t) {
-      progress.update(done, 0);
+    bwv::cli::Progress progress("bwv-verify", /*bytes=*/false);
+    const auto report = BWV_TRY(bwv::store::verify(store, options, [&](std::size_t done, std::size_t total) {
+      progress.update(done, total);
     }));
     progress.finish();
     for (const auto& c : report.clips) {

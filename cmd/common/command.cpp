@@ -126,7 +126,8 @@ std::string human_bytes(std::uint64_t n) {
   return buf;
 }
 
-Progress::Progress(std::string label) : m_label(std::move(label)), m_enabled(::isatty(2) == 1) {}
+Progress::Progress(std::string label, bool bytes)
+    : m_label(std::move(label)), m_bytes(bytes), m_enabled(::isatty(2) == 1) {}
 Progress::~Progress() { finish(); }
 
 void Progress::update(std::uint64_t done, std::uint64_t total) {
@@ -135,9 +136,10 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
   if (permille == m_last_permille) return;
   m_last_permille = permille;
   const int width = 30, filled = permille * width / 1000;
-  std::fprintf(stderr, "\r%s [%s%s] %3d%% %s / %s", m_label.c_str(), std::string(filled, '#').c_str(),
-               std::string(width - filled, ' ').c_str(), permille / 10, human_bytes(done).c_str(),
-               human_bytes(total).c_str());
+  const std::string counts = m_bytes ? human_bytes(done) + " / " + human_bytes(total)
+                                     : std::to_string(done) + " / " + std::to_string(total);
+  std::fprintf(stderr, "\r%s [%s%s] %3d%% %s", m_label.c_str(), std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(), permille / 10, counts.c_str());
   m_drawn = true;
 }
 

@@ -59,13 +59,15 @@ private:
 // A progress bar on stderr, drawn only when stderr is a terminal.
 class Progress {
 public:
-  explicit Progress(std::string label);
+  // Counts bytes, or items when bytes is false.
+  explicit Progress(std::string label, bool bytes = true);
   ~Progress();
   void update(std::uint64_t done, std::uint64_t total);
   void finish();
 
 private:
   std::string m_label;
+  bool m_bytes;
   bool m_enabled;
   bool m_drawn = false;
   int m_last_permille = -1;

@@ -249,8 +249,22 @@ Result<fs::Path> Store::clip_dir(const std::string& id) const {
   return m_root / "clips" / date_path(id) / id;
 }
 
+// The date directories above a clip must be real directories: a link there would lead reads
+// outside the store.
+static Result<void> check_date_dirs(const fs::Path& clip_dir) {
+  fs::Path p = clip_dir;
+  for (int i = 0; i < 3; ++i) {
+    p = p.parent_path();
+    const auto kind = BWV_TRY(fs::kind_of(p));
+    if (kind != fs::Kind::directory && kind != fs::Kind::none)
+      return fail(Errc::check_failed, p, "not a directory (a link?); refused");
+  }
+  return {};
+}
+
 Result<bool> Store::has_clip(const std::string& id) const {
   const fs::Path dir = BWV_TRY(clip_dir(id));
+  BWV_CHECK(check_date_dirs(dir));
   const auto kind = BWV_TRY(fs::kind_of(dir));
   if (kind == fs::Kind::none) return false;
   if (kind != fs::Kind::directory) return fail(Errc::check_failed, dir, "not a directory");
@@ -261,6 +275,7 @@ Result<StoredClip> Store::load_clip(const std::string& id) const {
   StoredClip c;
   c.id = id;
   c.dir = BWV_TRY(clip_dir(id));
+  BWV_CHECK(check_date_dirs(c.dir));
   const auto kind = BWV_TRY(fs::kind_of(c.dir));
   if (kind == fs::Kind::none) return fail(Errc::check_failed, id, "no such clip in the store");
   if (kind != fs::Kind::directory) return fail(Errc::check_failed, c.dir, "not a directory; refused");

@@ -73,7 +73,7 @@ std::size_t VerifyReport::problem_count() const {
 }
 
 Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
-                            const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+                            const std::function<void(std::size_t, std::size_t)>& progress) {
   VerifyReport report;
   const bool whole_store = options.ids.empty();
   std::vector<std::string> ids = whole_store ? BWV_TRY(store.clip_ids()) : options.ids;
@@ -84,7 +84,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
 
   // Per clip, on every core: manifest, signature, video.
   std::atomic<std::size_t> next{0};
-  std::atomic<std::uint64_t> done_bytes{0};
+  std::atomic<std::size_t> done_clips{0};
   std::mutex progress_mutex;
   auto worker = [&] {
     for (std::size_t i; (i = next++) < ids.size();) {
@@ -92,6 +92,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
       r.id = ids[i];
       auto clip = store.load_clip(ids[i]);
       if (!clip) {
+        ++done_clips;
         r.problems.push_back(clip.error().message == "no such clip in the store"
                                  ? "no such clip in the store"
                                  : text::printable(clip.error().subject, 200) + ": " + clip.error().message);
@@ -101,10 +102,10 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
       check_video(*clip, r);
       loaded[i] = {true, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,
                    clip->manifest.prev_manifest_sha256};
-      done_bytes += r.bytes;
+      ++done_clips;
       if (progress) {
         std::lock_guard lock(progress_mutex);
-        progress(done_bytes, 0);
+        progress(done_clips, ids.size());
       }
     }
   };

@@ -35,7 +35,8 @@ struct VerifyReport {
   std::size_t problem_count() const;
 };
 
+// progress(clips done, clips in all) is called from the hashing threads, one at a time.
 Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
-                            const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+                            const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 } // namespace bwv::store
