@@ -197,6 +197,22 @@ Result<void> Storage::write_receipt(const Receipt& r, const crypto::Signature& s
   return {};
 }
 
+Result<bool> Storage::has_receipt(const std::string& id, const crypto::PublicKey& store_key,
+                                  const std::string& manifest_sha256,
+                                  const std::string& video_sha256) const {
+  const fs::Path path = receipt_path(id);
+  const fs::Path sig_path(path.string() + ".minisig");
+  if (BWV_TRY(fs::kind_of(path)) != fs::Kind::regular ||
+      BWV_TRY(fs::kind_of(sig_path)) != fs::Kind::regular)
+    return false;
+  const std::string bytes = BWV_TRY(fs::read_file(path, 65536));
+  const auto sig = crypto::Signature::parse(BWV_TRY(fs::read_file(sig_path, 65536)), sig_path);
+  if (!sig || !crypto::verify(store_key, bytes, *sig, path)) return false;
+  const auto r = Receipt::parse(bytes, path);
+  return r && r->clip_id == id && r->manifest_sha256 == manifest_sha256 &&
+         r->video_sha256 == video_sha256;
+}
+
 Result<std::vector<std::string>> Storage::delete_receipted(const crypto::PublicKey& store_key,
                                                            std::vector<Problem>& problems) {
   std::vector<std::string> deleted;

@@ -88,6 +88,11 @@ public:
   Result<std::vector<ClipFiles>> clips(std::vector<Problem>& problems) const;
 
   Result<void> write_receipt(const Receipt& r, const crypto::Signature& sig);
+  // Whether the camera already holds a receipt for this exact clip, signed by this store: a valid
+  // receipt is never rewritten (a rewrite cut short would leave a receipt and a signature that
+  // do not match).
+  Result<bool> has_receipt(const std::string& id, const crypto::PublicKey& store_key,
+                           const std::string& manifest_sha256, const std::string& video_sha256) const;
 
   // The camera's side of a receipt: deletes each clip whose receipt verifies with the store key
   // the camera was provisioned with and names this clip's exact manifest and video. Returns the

@@ -10,7 +10,8 @@ extern "C" {
 namespace bwv::media {
 
 Result<Info> probe(const fs::Path& path) {
-  av_log_set_level(AV_LOG_ERROR);
+  // Errors come back as one line from bwv, not as FFmpeg's own log.
+  av_log_set_level(AV_LOG_QUIET);
   AVFormatContext* raw = nullptr;
   if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0) {
     char msg[AV_ERROR_MAX_STRING_SIZE] = {};

@@ -325,14 +325,18 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     BWV_CHECK(store.append_custody(actor, custody_due));
     std::sort(receipt_due.begin(), receipt_due.end(),
               [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
+    const crypto::PublicKey store_pub = sign_key.public_key();
     for (const Candidate* c : receipt_due) {
+      const bool is_already = std::find(already.begin(), already.end(), c) != already.end();
+      if (is_already && BWV_TRY(cam.has_receipt(c->m.clip_id, store_pub, c->manifest_sha256, c->m.video.sha256)))
+        continue;
       camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id,
                         std::time(nullptr)};
       const std::string bytes = r.write();
       const auto sig = crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
                                     "receipt from bwv store " + store.config().store_id);
       BWV_CHECK(cam.write_receipt(r, sig));
-      if (std::find(already.begin(), already.end(), c) != already.end()) {
+      if (is_already) {
         events.receipted(c->m.clip_id);
         ++summary.receipted;
       }

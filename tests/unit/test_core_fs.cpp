@@ -84,6 +84,15 @@ TEST_CASE("write_file_atomic replaces a symlink instead of writing through it") 
   CHECK(get_file(tmp / "target") == "untouched");
 }
 
+TEST_CASE("write_file_atomic onto a directory fails and leaves no temp file") {
+  TmpDir tmp;
+  std::filesystem::create_directory(tmp / "dir");
+  put_file(tmp / "dir/inside", "x");
+  CHECK_FALSE(fs::write_file_atomic(tmp / "dir", "data"));
+  CHECK(names(tmp.path()) == std::vector<std::string>{"dir"});
+  CHECK(get_file(tmp / "dir/inside") == "x");
+}
+
 TEST_CASE("write_file_atomic into a missing directory fails cleanly") {
   TmpDir tmp;
   const auto w = fs::write_file_atomic(tmp / "absent" / "f", "x");
@@ -142,9 +151,9 @@ TEST_CASE("write_all and read_full") {
   CHECK(fs::file_size(fd.get(), p) == data.size());
   std::string buf(200000, '\0');
   CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 200000u);
-  CHECK(buf == data.substr(0, 200000));
+  CHECK((buf == data.substr(0, 200000))); // no dump of the bytes on failure
   CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 100000u); // short only at the end
-  CHECK(buf.substr(0, 100000) == data.substr(200000));
+  CHECK((buf.substr(0, 100000) == data.substr(200000))); // no dump of the bytes on failure
   CHECK(fs::read_full(fd.get(), buf.data(), buf.size(), p) == 0u);
 }
 
@@ -318,6 +327,20 @@ TEST_CASE("Lock: exclusive excludes, also within one process, until released") {
   moved = fs::Lock();
   const auto third = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
   CHECK_MESSAGE(third, why(third));
+}
+
+TEST_CASE("Lock: released when its holder is destroyed") {
+  TmpDir tmp;
+  const fs::Path p = tmp / "lock";
+  {
+    const auto held = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+    REQUIRE_MESSAGE(held, why(held));
+    const auto blocked = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+    REQUIRE_FALSE(blocked);
+    CHECK(blocked.error().code == Errc::locked);
+  }
+  const auto after = fs::Lock::acquire(p, fs::Lock::Mode::exclusive, 0);
+  CHECK_MESSAGE(after, why(after));
 }
 
 TEST_CASE("Lock: shared locks coexist and keep an exclusive one out") {

@@ -271,11 +271,13 @@ TEST_CASE("is_clip_id refuses everything else") {
   CHECK_FALSE(text::is_clip_id(std::string("20261124-CAM\0042-000017", 23)));
 }
 
-// BUG: lib/core/text.cpp:158 (is_clip_id) only checks 1 <= day <= 31, so impossible dates such as
-// 20260231 or 20230229 pass; bwv-store(5) IDENTIFIERS says every id the store accepts matches the
-// regex "with a valid date" (and clip_dir would make clips/2026/02/31/ from it).
-TEST_CASE("is_clip_id refuses impossible dates" * doctest::skip()) {
+// bwv-store(5): every id the store accepts matches the regex "with a valid date".
+TEST_CASE("is_clip_id refuses impossible dates") {
+  CHECK(text::is_clip_id("20240229-CAM0042-000017"));
+  CHECK(text::is_clip_id("20261130-CAM0042-000017"));
   CHECK_FALSE(text::is_clip_id("20260231-CAM0042-000017"));
+  CHECK_FALSE(text::is_clip_id("21000229-CAM0042-000017"));
+  CHECK_FALSE(text::is_clip_id("2026-1-1-CAM0042-000017"));
   CHECK_FALSE(text::is_clip_id("20230229-CAM0042-000017"));
   CHECK_FALSE(text::is_clip_id("20260431-CAM0042-000017"));
 }

@@ -117,6 +117,34 @@ TEST_CASE("a damaged unencrypted secret key is refused") {
   CHECK_FALSE(crypto::SecretKey::parse(sk.public_key().to_file("pub"), "k", std::nullopt));
 }
 
+TEST_CASE("an unencrypted key with an all-zero checksum is checked against its seed") {
+  const auto sk = crypto::SecretKey::generate();
+  const std::string text = *sk.to_file(std::nullopt);
+  auto zero_chk = line_bytes(text, 1);
+  std::fill(zero_chk.begin() + 126, zero_chk.end(), 0);
+  const auto ok = crypto::SecretKey::parse(with_line(text, 1, text::to_base64(zero_chk)), "k", std::nullopt);
+  REQUIRE_MESSAGE(ok, why(ok));
+  CHECK(ok->public_key() == sk.public_key());
+
+  auto bad_seed = zero_chk;
+  bad_seed[62] ^= 1; // the seed: its public half no longer matches
+  CHECK_FALSE(crypto::SecretKey::parse(with_line(text, 1, text::to_base64(bad_seed)), "k", std::nullopt));
+  auto bad_pk = zero_chk;
+  bad_pk[62 + 40] ^= 1; // the public half
+  CHECK_FALSE(crypto::SecretKey::parse(with_line(text, 1, text::to_base64(bad_pk)), "k", std::nullopt));
+}
+
+// BUG: lib/crypto/minisign.cpp:161 (SecretKey::parse) ignores a passphrase given for an
+// unencrypted key, though minisign.hpp says "Encrypted keys need a passphrase; unencrypted ones
+// must not be given one": a caller that asks for a passphrase gets no sign that the key file is
+// stored in the clear. (No caller passes one today; low severity.)
+TEST_CASE("an unencrypted key given a passphrase is refused" * doctest::skip()) {
+  const auto sk = crypto::SecretKey::generate();
+  const auto r = crypto::SecretKey::parse(*sk.to_file(std::nullopt), "key", std::string("secret"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::usage);
+}
+
 TEST_CASE("an encrypted secret key needs the right passphrase (the suite's one scrypt round trip)") {
   const auto sk = crypto::SecretKey::generate();
   const auto text = sk.to_file(std::string("correct horse"));
@@ -425,9 +453,13 @@ TEST_CASE("interop: bwv reads minisign's keys and verifies its signatures") {
   CHECK(sk->public_key() == *pub);
   CHECK(sk->id() == pub->id);
 
-  // minisign names the key in its public key's untrusted comment exactly as key_id_string does.
-  CHECK(pub_text.starts_with("untrusted comment: minisign public key " + crypto::key_id_string(pub->id) +
-                             "\n"));
+  // minisign names the key in its public key's untrusted comment by the same number (it drops
+  // leading zeros: see the skipped test below).
+  const std::string prefix = "untrusted comment: minisign public key ";
+  REQUIRE(pub_text.starts_with(prefix));
+  const std::string printed = pub_text.substr(prefix.size(), pub_text.find('\n') - prefix.size());
+  REQUIRE(printed.size() <= 16);
+  CHECK(crypto::key_id_string(pub->id) == std::string(16 - printed.size(), '0') + printed);
 
   const auto sig = crypto::Signature::parse(get_file(tmp / "sig"), "sig");
   REQUIRE_MESSAGE(sig, why(sig));
@@ -450,6 +482,49 @@ TEST_CASE("interop: bwv reads minisign's keys and verifies its signatures") {
   REQUIRE_MESSAGE(legacy, why(legacy));
   CHECK_FALSE(legacy->prehashed);
   CHECK(crypto::verify(*pub, get_file(tmp / "file"), *legacy, "file"));
+}
+
+namespace {
+
+// A bwv key whose id, read as minisign reads it, has a leading zero hex digit or not.
+crypto::SecretKey key_with_leading_zero(bool zero) {
+  for (int i = 0; i < 10000; ++i) {
+    auto sk = crypto::SecretKey::generate();
+    if ((sk.id()[7] < 0x10) == zero) return sk;
+  }
+  FAIL("no such key id in 10000 tries");
+  return crypto::SecretKey::generate();
+}
+
+// The public key file minisign -R makes from a bwv secret key.
+std::string minisign_recreated_pub(const TmpDir& tmp, const crypto::SecretKey& sk) {
+  put_file(tmp / "S", *sk.to_file(std::nullopt));
+  REQUIRE(::chmod((tmp / "S").c_str(), 0600) == 0);
+  REQUIRE(run("minisign -R -s " + (tmp / "S").string() + " -p " + (tmp / "P").string()) == 0);
+  return get_file(tmp / "P");
+}
+
+} // namespace
+
+TEST_CASE("interop: minisign -R names a bwv key by key_id_string") {
+  TmpDir tmp;
+  const auto sk = key_with_leading_zero(false);
+  const std::string pub = minisign_recreated_pub(tmp, sk);
+  CHECK(pub == "untrusted comment: minisign public key " + crypto::key_id_string(sk.id()) + "\n" +
+                   sk.public_key().base64() + "\n");
+  CHECK(crypto::PublicKey::parse(pub, "P") == sk.public_key());
+}
+
+// BUG: lib/crypto/minisign.cpp:96 (key_id_string) always prints 16 digits ("%016llX"), but minisign
+// prints key ids with "%" PRIX64, without leading zeros, so for one key in sixteen the two differ
+// (minisign says "C0D1036000AEEDB" where bwv says "0C0D1036000AEEDB"). minisign.hpp:16, DESIGN.md
+// "Identifiers" and bwv-store(5) all say the id is shown "as minisign shows them"; a key id copied
+// from minisign's output does not match bwv's (Store::revoke compares key ids as strings).
+TEST_CASE("interop: minisign -R names a key with a leading zero digit by key_id_string" * doctest::skip()) {
+  TmpDir tmp;
+  const auto sk = key_with_leading_zero(true);
+  const std::string pub = minisign_recreated_pub(tmp, sk);
+  CHECK(pub.starts_with("untrusted comment: minisign public key " + crypto::key_id_string(sk.id()) + "\n"));
 }
 
 TEST_SUITE_END();

@@ -1,0 +1,505 @@
+#include "camera/storage.hpp"
+
+#include "core/json.hpp"
+#include "core/text.hpp"
+#include "tmpdir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace bwv;
+using bwv::test::contains;
+using bwv::test::get_file;
+using bwv::test::put_file;
+using bwv::test::TmpDir;
+using bwv::test::why;
+
+TEST_SUITE_BEGIN("camera::storage");
+
+namespace {
+
+constexpr std::size_t MiB = 1 << 20;
+constexpr std::time_t k_start = 1795514400; // 2026-11-24T10:00:00Z
+
+std::vector<std::string> names(const fs::Path& dir) {
+  const auto r = fs::list_dir(dir);
+  REQUIRE_MESSAGE(r, why(r));
+  return *r;
+}
+
+// A camera with its device key, provisioned with a store's signing and sealing keys.
+struct Camera {
+  TmpDir tmp;
+  crypto::SecretKey device = crypto::SecretKey::generate();
+  crypto::SecretKey store = crypto::SecretKey::generate();
+  crypto::SealSecretKey seal = crypto::SealSecretKey::generate();
+  std::optional<camera::Storage> storage;
+  std::optional<std::string> prev;
+  std::vector<std::string> videos;
+
+  Camera() {
+    auto s = camera::Storage::create(tmp / "cam", device.public_key());
+    REQUIRE_MESSAGE(s, why(s));
+    storage.emplace(std::move(*s));
+  }
+
+  fs::Path dir() const { return tmp / "cam"; }
+
+  manifest::Manifest next_manifest() {
+    manifest::Manifest m;
+    m.device = "CAM0042";
+    m.seq = videos.size() + 1;
+    m.start = k_start + static_cast<std::time_t>(m.seq) * 600;
+    m.end = m.start + 300;
+    m.clip_id = text::make_clip_id(m.start, m.device, m.seq);
+    m.key_id = crypto::key_id_string(device.id());
+    m.officer = "PC1234";
+    m.prev_manifest_sha256 = prev;
+    m.pre_event_seconds = 30;
+    m.trigger = "double_press";
+    m.firmware = "bwv-camd 0.1.0";
+    return m;
+  }
+
+  // Records a clip of size random bytes; its id.
+  std::string record(std::size_t size) {
+    const manifest::Manifest m = next_manifest();
+    const std::string data = test::random_bytes(size);
+    const fs::Path video = tmp / ("video-" + std::to_string(m.seq) + ".mp4");
+    put_file(video, data);
+    const auto sha = storage->add_clip_from_file(m, video, device, seal.public_key());
+    REQUIRE_MESSAGE(sha, why(sha));
+    prev = *sha;
+    videos.push_back(data);
+    return m.clip_id;
+  }
+
+  std::vector<camera::ClipFiles> clips(std::vector<camera::Problem>& problems) const {
+    const auto r = storage->clips(problems);
+    REQUIRE_MESSAGE(r, why(r));
+    return *r;
+  }
+
+  // The receipt the store would write for a clip.
+  camera::Receipt receipt(const std::string& id) const {
+    const std::string bytes = get_file(storage->files(id).manifest);
+    const auto m = manifest::parse(bytes, "m");
+    REQUIRE_MESSAGE(m, why(m));
+    camera::Receipt r;
+    r.clip_id = id;
+    r.manifest_sha256 = crypto::sha256_hex(bytes);
+    r.video_sha256 = m->video.sha256;
+    r.store_key_id = crypto::key_id_string(store.id());
+    r.time = k_start + 86400;
+    return r;
+  }
+
+  void write_receipt(const camera::Receipt& r, const crypto::SecretKey& key) {
+    const auto w = storage->write_receipt(r, crypto::sign(key, r.write(), "bwv-receipt " + r.clip_id));
+    REQUIRE_MESSAGE(w, why(w));
+  }
+
+  std::vector<std::string> collect(std::vector<camera::Problem>& problems) {
+    const auto r = storage->delete_receipted(store.public_key(), problems);
+    REQUIRE_MESSAGE(r, why(r));
+    return *r;
+  }
+
+  bool has_all_parts(const std::string& id) const {
+    const camera::ClipFiles f = storage->files(id);
+    return fs::kind_of(f.manifest) == fs::Kind::regular && fs::kind_of(f.signature) == fs::Kind::regular &&
+           fs::kind_of(f.sealed) == fs::Kind::regular;
+  }
+};
+
+std::string all_problems(const std::vector<camera::Problem>& problems) {
+  std::string s;
+  for (const auto& p : problems) s += p.subject + ": " + p.message + "\n";
+  return s;
+}
+
+// Unseals a whole sealed file.
+Result<std::string> unseal_file(const fs::Path& path, const crypto::SealSecretKey& key) {
+  const std::string file = get_file(path);
+  auto u = BWV_TRY(crypto::Unsealer::open(key, file, path.string()));
+  std::string plain_text;
+  std::vector<unsigned char> plain(u.chunk_size());
+  bool final = false;
+  std::size_t pos = crypto::k_seal_header_size;
+  while (!final) {
+    if (pos >= file.size()) return fail(Errc::check_failed, path, "no final chunk");
+    const std::size_t n = std::min(u.chunk_size() + crypto::k_seal_abytes, file.size() - pos);
+    const std::size_t got = BWV_TRY(u.pull(reinterpret_cast<const unsigned char*>(file.data() + pos), n,
+                                           plain.data(), final, path.string()));
+    plain_text.append(reinterpret_cast<const char*>(plain.data()), got);
+    pos += n;
+  }
+  if (pos != file.size()) return fail(Errc::check_failed, path, "data after the final chunk");
+  return plain_text;
+}
+
+} // namespace
+
+TEST_CASE("create lays out the storage and open accepts it") {
+  Camera cam;
+  CHECK(get_file(cam.dir() / "bwv-camera") == "bwv-camera 1\n");
+  for (const char* sub : {"clips", "receipts", "tmp"}) CHECK(fs::kind_of(cam.dir() / sub) == fs::Kind::directory);
+  const auto pub = crypto::PublicKey::parse(get_file(cam.dir() / "device.pub"), "device.pub");
+  REQUIRE(pub);
+  CHECK(*pub == cam.device.public_key());
+  CHECK(get_file(cam.dir() / "device.pub").starts_with("untrusted comment: bwv device public key " +
+                                                     crypto::key_id_string(cam.device.id()) + "\n"));
+  CHECK(cam.storage->dir() == cam.dir());
+  CHECK(cam.storage->tmp_dir() == cam.dir() / "tmp");
+  CHECK(cam.storage->files("20261124-CAM0042-000001").sealed == cam.dir() / "clips/20261124-CAM0042-000001.mp4.sealed");
+  CHECK(cam.storage->receipt_path("20261124-CAM0042-000001") ==
+        cam.dir() / "receipts/20261124-CAM0042-000001.receipt");
+
+  const auto opened = camera::Storage::open(cam.dir());
+  CHECK_MESSAGE(opened, why(opened));
+  // Creating again (a restart of the firmware) keeps what is there.
+  const std::string id = cam.record(10);
+  CHECK(camera::Storage::create(cam.dir(), cam.device.public_key()));
+  CHECK(cam.has_all_parts(id));
+}
+
+TEST_CASE("open refuses what is not camera storage of version 1") {
+  TmpDir tmp;
+  const auto missing = camera::Storage::open(tmp / "absent");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::usage);
+
+  const auto empty = camera::Storage::open(tmp.path());
+  REQUIRE_FALSE(empty);
+  CHECK(contains(empty.error().message, "marker"));
+
+  for (const char* sub : {"clips", "receipts", "tmp"}) REQUIRE(fs::make_dirs(tmp.path(), sub));
+  put_file(tmp / "bwv-camera", "bwv-camera 2\n");
+  const auto v2 = camera::Storage::open(tmp.path());
+  REQUIRE_FALSE(v2);
+  CHECK(contains(v2.error().message, "unknown camera storage format"));
+  put_file(tmp / "bwv-camera", "bwv-camera 1");
+  CHECK_FALSE(camera::Storage::open(tmp.path()));
+
+  put_file(tmp / "bwv-camera", "bwv-camera 1\n");
+  CHECK(camera::Storage::open(tmp.path()));
+  std::filesystem::remove(tmp / "receipts");
+  const auto no_receipts = camera::Storage::open(tmp.path());
+  REQUIRE_FALSE(no_receipts);
+  CHECK(contains(no_receipts.error().subject, "receipts"));
+}
+
+TEST_CASE("add_clip_from_file: two clips, sealed, signed and listed") {
+  Camera cam;
+  const std::string a = cam.record(MiB + 100);
+  const std::string b = cam.record(777);
+  CHECK(a == "20261124-CAM0042-000001");
+  CHECK(b == "20261124-CAM0042-000002");
+
+  std::vector<camera::Problem> problems;
+  const auto clips = cam.clips(problems);
+  CHECK_MESSAGE(problems.empty(), all_problems(problems));
+  REQUIRE(clips.size() == 2);
+  CHECK(clips[0].id == a);
+  CHECK(clips[1].id == b);
+  CHECK(names(cam.storage->tmp_dir()).empty());
+
+  for (std::size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    const camera::ClipFiles& f = clips[i];
+    const std::string bytes = get_file(f.manifest);
+    const auto m = manifest::parse(bytes, f.manifest.string());
+    REQUIRE_MESSAGE(m, why(m));
+    CHECK(m->clip_id == f.id);
+    CHECK(m->seq == i + 1);
+    CHECK(m->video.size == cam.videos[i].size());
+    CHECK(m->video.sha256 == crypto::sha256_hex(cam.videos[i]));
+    CHECK(m->key_id == crypto::key_id_string(cam.device.id()));
+
+    const auto sig = crypto::Signature::parse(get_file(f.signature), f.signature.string());
+    REQUIRE_MESSAGE(sig, why(sig));
+    CHECK(sig->trusted_comment == manifest::trusted_comment(*m, crypto::sha256_hex(bytes)));
+    const auto ok = crypto::verify(cam.device.public_key(), bytes, *sig, f.id);
+    CHECK_MESSAGE(ok, why(ok));
+
+    const auto plain = unseal_file(f.sealed, cam.seal);
+    REQUIRE_MESSAGE(plain, why(plain));
+    CHECK((*plain == cam.videos[i])); // no dump of the bytes on failure
+  }
+  // The chain: clip 2 names clip 1's manifest.
+  const auto second = manifest::parse(get_file(clips[1].manifest), "m");
+  REQUIRE(second);
+  CHECK(second->prev_manifest_sha256 == crypto::sha256_hex(get_file(clips[0].manifest)));
+}
+
+TEST_CASE("SealedWriter: chunking and hashes") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  for (std::size_t size : {std::size_t(0), std::size_t(1), MiB, MiB + 1, 2 * MiB}) {
+    CAPTURE(size);
+    const fs::Path path = tmp / ("s" + std::to_string(size));
+    auto w = camera::SealedWriter::create(path, seal.public_key());
+    REQUIRE_MESSAGE(w, why(w));
+    const std::string data = test::random_bytes(size);
+    // In odd pieces, including empty ones.
+    std::size_t pos = 0, piece = 0;
+    while (pos < data.size()) {
+      const std::size_t n = std::min(piece, data.size() - pos);
+      REQUIRE(w->write(reinterpret_cast<const unsigned char*>(data.data() + pos), n));
+      pos += n;
+      piece = piece * 5 + 3;
+    }
+    const auto video = w->finish();
+    REQUIRE_MESSAGE(video, why(video));
+    CHECK(video->size == size);
+    CHECK(video->sha256 == crypto::sha256_hex(data));
+    CHECK(video->chunks.size() == (size + MiB - 1) / MiB);
+    const std::size_t sealed_chunks = size == 0 ? 1 : (size + MiB - 1) / MiB;
+    CHECK(std::filesystem::file_size(path) == crypto::k_seal_header_size + size + sealed_chunks * crypto::k_seal_abytes);
+    const auto plain = unseal_file(path, seal);
+    REQUIRE_MESSAGE(plain, why(plain));
+    CHECK((*plain == data)); // no dump of the bytes on failure
+  }
+}
+
+TEST_CASE("clips: a stray file and a symlink are reported and not listed") {
+  Camera cam;
+  const std::string a = cam.record(100);
+  const std::string b = cam.record(200);
+  put_file(cam.dir() / "clips/notes.txt", "stray");
+  std::filesystem::create_symlink("/etc/passwd", cam.dir() / "clips/evil");
+  put_file(cam.dir() / "clips/.20261124-CAM0042-000009.json.tmp-abc", "a writer's temp file");
+
+  std::vector<camera::Problem> problems;
+  const auto clips = cam.clips(problems);
+  REQUIRE(clips.size() == 2);
+  CHECK(clips[0].id == a);
+  CHECK(clips[1].id == b);
+  CHECK(problems.size() == 2);
+  const std::string text = all_problems(problems);
+  CHECK(contains(text, "notes.txt"));
+  CHECK(contains(text, "evil"));
+  CHECK_FALSE(contains(text, ".tmp-abc"));
+
+  // A clip whose video is a symlink is refused.
+  const camera::ClipFiles f = cam.storage->files(b);
+  std::filesystem::rename(f.sealed, cam.tmp / "moved.sealed");
+  std::filesystem::create_symlink(cam.tmp / "moved.sealed", f.sealed);
+  problems.clear();
+  const auto after = cam.clips(problems);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].id == a);
+  CHECK(contains(all_problems(problems), "symbolic link"));
+
+  // And one whose manifest is a directory.
+  const camera::ClipFiles fa = cam.storage->files(a);
+  std::filesystem::remove(fa.manifest);
+  std::filesystem::create_directory(fa.manifest);
+  problems.clear();
+  CHECK(cam.clips(problems).empty());
+  CHECK(contains(all_problems(problems), "not a regular file"));
+}
+
+// BUG: lib/camera/storage.cpp:176 (Storage::clips) skips every name that is not a .json.minisig
+// before looking at what it is, so a symlink named like a clip's manifest or video (with no
+// signature beside it) is neither listed nor reported; storage.hpp promises "a problem for each
+// entry that is not one of bwv's (a symlink, ...)" and bwv-camera(5) says a reader "refuses a
+// symbolic link or anything but a regular file" in clips/.
+TEST_CASE("clips: a symlink named like a clip part is reported" * doctest::skip()) {
+  Camera cam;
+  cam.record(100);
+  std::filesystem::create_symlink("/etc/passwd", cam.dir() / "clips/20261124-CAM0042-000005.json");
+  std::vector<camera::Problem> problems;
+  CHECK(cam.clips(problems).size() == 1);
+  CHECK(contains(all_problems(problems), "20261124-CAM0042-000005.json"));
+}
+
+TEST_CASE("clips: a clip without its signature is not listed") {
+  Camera cam;
+  const std::string a = cam.record(100);
+  const std::string b = cam.record(100);
+  std::filesystem::remove(cam.storage->files(b).signature);
+  std::vector<camera::Problem> problems;
+  const auto clips = cam.clips(problems);
+  REQUIRE(clips.size() == 1);
+  CHECK(clips[0].id == a);
+  CHECK(problems.empty()); // not yet written: not a problem
+
+  // A signature without its video is reported as missing a part.
+  std::filesystem::remove(cam.storage->files(a).sealed);
+  problems.clear();
+  CHECK(cam.clips(problems).empty());
+  CHECK(contains(all_problems(problems), "missing part"));
+}
+
+TEST_CASE("clips: names that are not clip ids are reported") {
+  Camera cam;
+  put_file(cam.dir() / "clips/20261324-CAM0042-000001.json.minisig", "month 13");
+  put_file(cam.dir() / "clips/20261124-CAM-0042-000001.mp4.sealed", "dash in device");
+  put_file(cam.dir() / "clips/.json", "no id");
+  std::vector<camera::Problem> problems;
+  CHECK(cam.clips(problems).empty());
+  CHECK(problems.size() == 2);
+}
+
+TEST_CASE("Receipt write and parse") {
+  camera::Receipt r;
+  r.clip_id = "20261124-CAM0042-000017";
+  r.manifest_sha256 = crypto::sha256_hex("m");
+  r.video_sha256 = crypto::sha256_hex("v");
+  r.store_key_id = "6DDFBDB5279F3D2B";
+  r.time = k_start;
+  const std::string text = r.write();
+  CHECK(text == "{\n  \"bwv_receipt\": 1,\n  \"clip_id\": \"20261124-CAM0042-000017\",\n  \"manifest_sha256\": \"" +
+                    r.manifest_sha256 + "\",\n  \"video_sha256\": \"" + r.video_sha256 +
+                    "\",\n  \"store_key_id\": \"6DDFBDB5279F3D2B\",\n  \"time\": \"2026-11-24T10:00:00Z\"\n}\n");
+  const auto back = camera::Receipt::parse(text, "r");
+  REQUIRE_MESSAGE(back, why(back));
+  CHECK(back->clip_id == r.clip_id);
+  CHECK(back->manifest_sha256 == r.manifest_sha256);
+  CHECK(back->video_sha256 == r.video_sha256);
+  CHECK(back->store_key_id == r.store_key_id);
+  CHECK(back->time == r.time);
+
+  json::Value v = *json::parse(text, "r");
+  v["extra"] = "ignored";
+  CHECK(camera::Receipt::parse(json::write_pretty(v), "r"));
+  v["bwv_receipt"] = 2;
+  CHECK_FALSE(camera::Receipt::parse(json::write_pretty(v), "r"));
+  v["bwv_receipt"] = 1;
+  v["clip_id"] = "../x";
+  CHECK_FALSE(camera::Receipt::parse(json::write_pretty(v), "r"));
+  v["clip_id"] = r.clip_id;
+  v["video_sha256"] = "abc";
+  CHECK_FALSE(camera::Receipt::parse(json::write_pretty(v), "r"));
+  v["video_sha256"] = r.video_sha256;
+  v["time"] = "yesterday";
+  CHECK_FALSE(camera::Receipt::parse(json::write_pretty(v), "r"));
+  CHECK_FALSE(camera::Receipt::parse(text + std::string(70000, ' '), "r"));
+}
+
+TEST_CASE("delete_receipted deletes a clip with a valid receipt, and only that clip") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const std::string b = cam.record(1000);
+  cam.write_receipt(cam.receipt(a), cam.store);
+  CHECK(fs::kind_of(cam.storage->receipt_path(a)) == fs::Kind::regular);
+  CHECK(fs::kind_of(cam.storage->receipt_path(a).string() + ".minisig") == fs::Kind::regular);
+
+  std::vector<camera::Problem> problems;
+  const auto deleted = cam.collect(problems);
+  CHECK_MESSAGE(problems.empty(), all_problems(problems));
+  CHECK(deleted == std::vector<std::string>{a});
+  const camera::ClipFiles f = cam.storage->files(a);
+  CHECK(fs::kind_of(f.manifest) == fs::Kind::none);
+  CHECK(fs::kind_of(f.signature) == fs::Kind::none);
+  CHECK(fs::kind_of(f.sealed) == fs::Kind::none);
+  CHECK(names(cam.dir() / "receipts").empty());
+  CHECK(cam.has_all_parts(b));
+
+  problems.clear();
+  CHECK(cam.collect(problems).empty()); // nothing left to do
+  CHECK(problems.empty());
+}
+
+TEST_CASE("delete_receipted refuses a receipt signed by another key") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const auto other = crypto::SecretKey::generate();
+  cam.write_receipt(cam.receipt(a), other);
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems).empty());
+  CHECK(cam.has_all_parts(a));
+  REQUIRE(problems.size() == 1);
+  CHECK(contains(problems[0].message, crypto::key_id_string(other.id())));
+  CHECK(contains(problems[0].message, "nothing deleted"));
+  CHECK(fs::kind_of(cam.storage->receipt_path(a)) == fs::Kind::regular); // left alone
+}
+
+TEST_CASE("delete_receipted refuses a receipt whose hashes do not match") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const std::string b = cam.record(1000);
+
+  camera::Receipt wrong_video = cam.receipt(a);
+  wrong_video.video_sha256 = crypto::sha256_hex("another video");
+  cam.write_receipt(wrong_video, cam.store);
+  camera::Receipt wrong_manifest = cam.receipt(b);
+  wrong_manifest.manifest_sha256 = crypto::sha256_hex("another manifest");
+  cam.write_receipt(wrong_manifest, cam.store);
+
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems).empty());
+  CHECK(cam.has_all_parts(a));
+  CHECK(cam.has_all_parts(b));
+  REQUIRE(problems.size() == 2);
+  for (const auto& p : problems) CHECK(contains(p.message, "does not match"));
+}
+
+TEST_CASE("delete_receipted refuses receipts that are incomplete or name another clip") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const std::string b = cam.record(1000);
+  const std::string c = cam.record(1000);
+
+  // a: the receipt without its signature.
+  const camera::Receipt ra = cam.receipt(a);
+  put_file(cam.storage->receipt_path(a), ra.write());
+  // b: a valid receipt for c filed under b's name.
+  const camera::Receipt rc = cam.receipt(c);
+  put_file(cam.storage->receipt_path(b), rc.write());
+  put_file(cam.storage->receipt_path(b).string() + ".minisig", crypto::sign(cam.store, rc.write(), "t").to_file());
+  // c: signed bytes that differ from the receipt's bytes.
+  put_file(cam.storage->receipt_path(c), rc.write() + " ");
+  put_file(cam.storage->receipt_path(c).string() + ".minisig", crypto::sign(cam.store, rc.write(), "t").to_file());
+
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems).empty());
+  CHECK(problems.size() == 3);
+  CHECK(cam.has_all_parts(a));
+  CHECK(cam.has_all_parts(b));
+  CHECK(cam.has_all_parts(c));
+}
+
+TEST_CASE("delete_receipted finishes a clip half deleted by a power cut") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  cam.write_receipt(cam.receipt(a), cam.store);
+  // The cut came after the video and the signature were removed.
+  std::filesystem::remove(cam.storage->files(a).sealed);
+  std::filesystem::remove(cam.storage->files(a).signature);
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems) == std::vector<std::string>{a});
+  CHECK_MESSAGE(problems.empty(), all_problems(problems));
+  CHECK(fs::kind_of(cam.storage->files(a).manifest) == fs::Kind::none);
+  CHECK(names(cam.dir() / "receipts").empty());
+}
+
+// bwv-camera(5) DELETION: a clip left half deleted by a power cut "is finished at the next pass",
+// also when only its receipt is left.
+TEST_CASE("delete_receipted finishes a deletion cut after the manifest was removed") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const std::string b = cam.record(1000);
+  cam.write_receipt(cam.receipt(a), cam.store);
+  cam.write_receipt(cam.receipt(b), cam.store);
+  for (const std::string& id : {a, b}) {
+    std::filesystem::remove(cam.storage->files(id).signature);
+    std::filesystem::remove(cam.storage->files(id).manifest);
+  }
+  std::filesystem::remove(cam.storage->files(a).sealed);
+  // a: only the receipt is left, and it goes. b: a video without its manifest stays, reported.
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems).empty()); // nothing that was still a clip
+  CHECK(fs::kind_of(cam.storage->receipt_path(a)) == fs::Kind::none);
+  CHECK(fs::kind_of(cam.storage->receipt_path(a).string() + ".minisig") == fs::Kind::none);
+  REQUIRE(problems.size() == 1);
+  CHECK(contains(problems[0].subject, b));
+  CHECK(fs::kind_of(cam.storage->files(b).sealed) == fs::Kind::regular);
+  CHECK(fs::kind_of(cam.storage->receipt_path(b)) == fs::Kind::regular);
+}
+
+TEST_SUITE_END();
