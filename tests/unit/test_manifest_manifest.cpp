@@ -13,7 +13,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::why;
 
-TEST_SUITE_BEGIN("manifest");
+TEST_SUITE_BEGIN("manifest::manifest");
 
 namespace {
 
