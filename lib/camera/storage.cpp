@@ -203,6 +203,19 @@ Result<void> Storage::write_receipt(const Receipt& r, const crypto::Signature& s
   return {};
 }
 
+Result<void> Storage::write_receipts(
+    const std::vector<std::pair<Receipt, crypto::Signature>>& receipts) {
+  fs::Batch batch;
+  // Each signature is added before its receipt: a receipt is never in place without it.
+  for (const auto& [r, sig] : receipts) {
+    const fs::Path path = receipt_path(r.clip_id);
+    BWV_CHECK(batch.add(fs::Path(path.string() + ".minisig"), sig.to_file()));
+    BWV_CHECK(batch.add(path, r.write()));
+  }
+  BWV_CHECK(batch.commit());
+  return {};
+}
+
 Result<bool> Storage::has_receipt(const std::string& id, const crypto::PublicKey& store_key,
                                   const std::string& manifest_sha256,
                                   const std::string& video_sha256) const {

@@ -88,6 +88,8 @@ public:
   Result<std::vector<ClipFiles>> clips(std::vector<Problem>& problems) const;
 
   Result<void> write_receipt(const Receipt& r, const crypto::Signature& sig);
+  // Many receipts made durable together (fs::Batch): one flush for the lot.
+  Result<void> write_receipts(const std::vector<std::pair<Receipt, crypto::Signature>>& receipts);
   // Whether the camera already holds a receipt for this exact clip, signed by this store: a valid
   // receipt is never rewritten (a rewrite cut short would leave a receipt and a signature that
   // do not match).

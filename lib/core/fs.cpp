@@ -146,6 +146,12 @@ Result<void> write_file_atomic(const Path& path, std::string_view data, unsigned
   return fsync_path(parent_of(path));
 }
 
+Result<void> write_staged(const Path& path, std::string_view data, unsigned mode) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) return fail_errno(path, "create", errno);
+  return write_all(fd.get(), data.data(), data.size(), path);
+}
+
 Result<bool> create_exclusive(const Path& path, std::string_view data, unsigned mode) {
   // Written under a temp name and linked into place: link(2) fails if the name exists, so the
   // final name never holds a partial file and only one writer wins.
@@ -235,6 +241,41 @@ Result<void> sync_filesystem(const Path& path) {
   if (!fd) return fail_errno(path, "open for sync", errno);
   if (::syncfs(fd.get()) != 0) return fail_errno(path, "syncfs", errno);
   return {};
+}
+
+Batch::~Batch() {
+  for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+}
+
+Result<void> Batch::add(const Path& path, std::string_view data, unsigned mode, bool exclusive) {
+  Path tmp;
+  Fd fd = BWV_TRY(create_temp(path, mode, tmp));
+  m_items.push_back({tmp, path, exclusive});
+  return write_all(fd.get(), data.data(), data.size(), tmp);
+}
+
+Result<std::vector<Path>> Batch::commit() {
+  std::vector<Path> existed;
+  if (m_items.empty()) return existed;
+  std::vector<Path> dirs;
+  for (const auto& item : m_items) {
+    const Path dir = parent_of(item.path);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  BWV_CHECK(sync_filesystem(dirs.front()));
+  for (const auto& item : m_items) BWV_CHECK(fsync_path(item.tmp));
+  for (const auto& item : m_items) {
+    if (!item.exclusive) {
+      BWV_CHECK(fs::rename(item.tmp, item.path));
+    } else if (::link(item.tmp.c_str(), item.path.c_str()) != 0) {
+      if (errno != EEXIST) return fail_errno(item.path, "link", errno);
+      existed.push_back(item.path);
+    }
+  }
+  for (const auto& dir : dirs) BWV_CHECK(fsync_path(dir));
+  for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+  m_items.clear();
+  return existed;
 }
 
 Result<Lock> Lock::acquire(const Path& path, Mode mode, int wait_seconds) {

@@ -50,6 +50,10 @@ Result<std::size_t> read_full(int fd, void* data, std::size_t size, const Path& 
 // Temp file in the same directory, fsync, rename over path, fsync the directory.
 Result<void> write_file_atomic(const Path& path, std::string_view data, unsigned mode = 0644);
 
+// A new file in a private staging directory: created (it must not exist), written, not flushed;
+// the caller flushes the whole staging area before anything is renamed out of it.
+Result<void> write_staged(const Path& path, std::string_view data, unsigned mode = 0644);
+
 // Create a new file that must not exist yet (O_EXCL), write, fsync; false if it existed.
 Result<bool> create_exclusive(const Path& path, std::string_view data, unsigned mode = 0644);
 
@@ -66,6 +70,31 @@ Result<void> rename(const Path& from, const Path& to);
 Result<bool> rename_noreplace(const Path& from, const Path& to);
 // Flush every dirty page of the filesystem holding path (one flush for a batch of files).
 Result<void> sync_filesystem(const Path& path);
+
+// Files made durable together: each is written under a temporary name beside its final one;
+// commit() flushes them all at once (one syncfs per filesystem, then an fsync of each, cheap by
+// then), puts each in place, and fsyncs each directory once. As with write_file_atomic, no final
+// name ever holds a partial file, at a fraction of the flushes when there are many files.
+class Batch {
+public:
+  Batch() = default;
+  Batch(Batch&&) = default;
+  Batch& operator=(Batch&&) = default;
+  ~Batch();
+  // exclusive: the file is linked into place and an existing file is left as it is.
+  Result<void> add(const Path& path, std::string_view data, unsigned mode = 0644, bool exclusive = false);
+  // Returns the exclusive paths that already existed (their new content was dropped).
+  Result<std::vector<Path>> commit();
+  bool empty() const { return m_items.empty(); }
+
+private:
+  struct Item {
+    Path tmp;
+    Path path;
+    bool exclusive;
+  };
+  std::vector<Item> m_items;
+};
 
 // An advisory open-file-description lock (fcntl F_OFD_SETLK): works across threads, processes
 // and hosts on filesystems that support POSIX locks (ext4, xfs, CephFS, NFSv4).

@@ -133,6 +133,22 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
   return written;
 }
 
+Result<std::optional<Entry>> last_entry(const fs::Path& log) {
+  if (BWV_TRY(fs::kind_of(log)) == fs::Kind::none) return std::optional<Entry>();
+  fs::Fd fd = BWV_TRY(fs::open_regular(log));
+  const std::uint64_t size = BWV_TRY(fs::file_size(fd.get(), log));
+  const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
+  std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
+  // A torn tail is not an entry: drop it.
+  const auto end = tail.rfind('\n');
+  if (end == std::string::npos) return std::optional<Entry>();
+  tail.resize(end);
+  const auto start = tail.rfind('\n');
+  auto e = BWV_TRY(parse_line(tail.substr(start == std::string::npos ? 0 : start + 1), log.string() + ": last line"));
+  e.source = log.string();
+  return std::optional<Entry>(std::move(e));
+}
+
 Result<ReadResult> read(const fs::Path& log) {
   ReadResult res;
   const std::string subject = log.string();

@@ -52,6 +52,9 @@ struct ReadResult {
   std::vector<std::string> problems; // chain breaks, bad lines, a torn tail
 };
 
+// The last complete entry of a log, read from its tail (none for an empty or missing log).
+Result<std::optional<Entry>> last_entry(const fs::Path& log);
+
 // Reads and checks one log: every line parses, seq counts up from 1, prev chains.
 Result<ReadResult> read(const fs::Path& log);
 

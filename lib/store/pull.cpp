@@ -1,5 +1,7 @@
 #include "store/pull.hpp"
 
+#include "store/policy.hpp"
+
 #include "camera/storage.hpp"
 #include "core/json.hpp"
 #include "core/text.hpp"
@@ -78,7 +80,9 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
   const fs::Path video = dir / "video.mp4";
   fs::Fd out(::open(video.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!out) return fail_errno(video, "create", errno);
-  manifest::VideoHasher hasher(c.m.video.chunk_size);
+  // The whole-file SHA-256 is what binds the video to the signed manifest; the chunk hashes only
+  // locate damage later, so they cost nothing here.
+  crypto::Sha256 hash;
   const std::size_t cipher_chunk = unsealer.chunk_size() + crypto::k_seal_abytes;
   std::vector<unsigned char> cipher(cipher_chunk), plain(unsealer.chunk_size());
   bool final = false;
@@ -94,21 +98,21 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
       return fail(Errc::check_failed, c.files.id,
                   "video does not match its manifest: larger than its " +
                       std::to_string(c.m.video.size) + " bytes");
-    hasher.update(plain.data(), p);
+    hash.update(plain.data(), p);
     BWV_CHECK(fs::write_all(out.get(), plain.data(), p, video));
     done += n;
   }
   unsigned char extra;
   if (BWV_TRY(fs::read_full(in.get(), &extra, 1, c.files.sealed)) != 0)
     return fail(Errc::check_failed, subject, "data after the final chunk");
-  const auto problems = manifest::compare_video(c.m.video, hasher.finish());
-  if (!problems.empty()) {
-    std::string all = "video does not match its manifest: " + problems.front();
-    if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more)";
-    return fail(Errc::check_failed, c.files.id, all);
-  }
-  BWV_CHECK(fs::write_file_atomic(dir / "manifest.json", c.manifest_bytes));
-  BWV_CHECK(fs::write_file_atomic(dir / "manifest.json.minisig", c.signature_text));
+  if (plain_total != c.m.video.size)
+    return fail(Errc::check_failed, c.files.id,
+                "video does not match its manifest: " + std::to_string(plain_total) + " bytes, the manifest says " +
+                    std::to_string(c.m.video.size));
+  if (crypto::hex(hash.finish()) != c.m.video.sha256)
+    return fail(Errc::check_failed, c.files.id, "video does not match its manifest: SHA-256 differs");
+  BWV_CHECK(fs::write_staged(dir / "manifest.json", c.manifest_bytes));
+  BWV_CHECK(fs::write_staged(dir / "manifest.json.minisig", c.signature_text));
   return {};
 }
 
@@ -172,6 +176,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   const auto seal = BWV_TRY(store.seal_key());
   const auto sign_key = BWV_TRY(store.secret_key());
   const std::string store_key_id = crypto::key_id_string(sign_key.id());
+  const Policy policy = BWV_TRY(Policy::load(store));
 
   std::vector<camera::Problem> listing_problems;
   const auto files = BWV_TRY(cam.clips(listing_problems));
@@ -245,15 +250,29 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       prev = {c.m.seq, c.manifest_sha256};
     }
 
-    // Stage in batches on every core, then flush once per batch and claim each clip by rename.
+    // Index and expiry entries of this device's clips, made durable together.
+    fs::Batch entries;
+    std::map<fs::Path, std::string> index_claims;
+    auto add_entries = [&](const Candidate& c) -> Result<void> {
+      BWV_CHECK(store.index_add(entries, device, c.m.seq, c.m.clip_id));
+      index_claims[store.root() / "index" / device / std::to_string(c.m.seq)] = c.m.clip_id;
+      const StoredClip stored = BWV_TRY(store.load_clip(c.m.clip_id));
+      if (BWV_TRY(Tombstone::load(stored))) return {}; // deleted by policy: no expiry entry
+      const Retention r = retention_of(policy, c.m, BWV_TRY(load_flags(store, c.m.clip_id)));
+      return expiry_add(entries, store, c.m.clip_id, r.expires);
+    };
+
+    // Already stored: complete what a crash may have left undone (index, expiry, custody).
     std::vector<const Candidate*> receipt_due = already;
     std::vector<custody::NewEntry> custody_due;
     for (const Candidate* c : already) {
-      BWV_CHECK(store.index_put(device, c->m.seq, c->m.clip_id));
+      BWV_CHECK(add_entries(*c));
       if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
         custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
       bytes_done += c->sealed_size;
     }
+
+    // Stage in batches on every core, then flush once per batch and claim each clip by rename.
     for (std::size_t begin = 0; begin < to_stage.size();) {
       std::size_t end = begin, batch_bytes = 0;
       while (end < to_stage.size() && (end == begin || batch_bytes < k_batch_bytes))
@@ -281,7 +300,10 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       worker();
       for (auto& t : threads) t.join();
 
+      // One flush for the batch's data; an fsync of each file as well, for filesystems whose
+      // syncfs is weaker than fsync (cheap once the data is on disk).
       BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
+      std::vector<fs::Path> claimed_dirs;
       for (std::size_t i = 0; i < staged.size(); ++i) {
         const Candidate& c = *staged[i].c;
         if (errors[i]) {
@@ -291,41 +313,44 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
           ++summary.refused;
           continue;
         }
-        // The flush above made the data durable; fsync each file too, for filesystems whose
-        // syncfs is weaker than fsync (it is cheap once the data is on disk).
         for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
           BWV_CHECK(fs::fsync_path(staged[i].dir / name));
         BWV_CHECK(fs::fsync_path(staged[i].dir));
-        const fs::Path final_dir = BWV_TRY(store.clip_dir(c.m.clip_id));
         const std::string& id = c.m.clip_id;
+        const fs::Path final_dir = BWV_TRY(store.clip_dir(id));
         BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
         if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
           // Another pull (another dock host) claimed it first: the same clip, or a refusal.
           (void)fs::remove_tree(staged[i].dir);
-          const auto stored = BWV_TRY(store.load_clip(c.m.clip_id));
+          const auto stored = BWV_TRY(store.load_clip(id));
           if (stored.manifest_bytes != c.manifest_bytes) {
-            events.problem(c.m.clip_id, "a different clip with this id is already in the store; refused");
+            events.problem(id, "a different clip with this id is already in the store; refused");
             ++summary.refused;
             continue;
           }
           receipt_due.push_back(&c);
           continue;
         }
-        BWV_CHECK(fs::fsync_path(final_dir.parent_path()));
-        BWV_CHECK(store.index_put(device, c.m.seq, c.m.clip_id));
-        custody_due.push_back({"ingest", c.m.clip_id, ingest_details(c, camera_dir)});
+        if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
+          claimed_dirs.push_back(final_dir.parent_path());
+        BWV_CHECK(add_entries(c));
+        custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
         receipt_due.push_back(&c);
         events.ingested(c.m);
         ++summary.ingested;
       }
+      for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
       begin = end;
     }
+    for (const auto& path : BWV_TRY(entries.commit()))
+      if (auto it = index_claims.find(path); it != index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
 
     // Custody before receipts: a camera may delete a clip only once the store has recorded it.
     BWV_CHECK(store.append_custody(actor, custody_due));
     std::sort(receipt_due.begin(), receipt_due.end(),
               [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
     const crypto::PublicKey store_pub = sign_key.public_key();
+    std::vector<std::pair<camera::Receipt, crypto::Signature>> receipts;
     for (const Candidate* c : receipt_due) {
       const bool is_already = std::find(already.begin(), already.end(), c) != already.end();
       if (is_already && BWV_TRY(cam.has_receipt(c->m.clip_id, store_pub, c->manifest_sha256, c->m.video.sha256)))
@@ -333,14 +358,14 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id,
                         std::time(nullptr)};
       const std::string bytes = r.write();
-      const auto sig = crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
-                                    "receipt from bwv store " + store.config().store_id);
-      BWV_CHECK(cam.write_receipt(r, sig));
+      receipts.emplace_back(r, crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
+                                            "receipt from bwv store " + store.config().store_id));
       if (is_already) {
         events.receipted(c->m.clip_id);
         ++summary.receipted;
       }
     }
+    BWV_CHECK(cam.write_receipts(receipts));
   }
   events.progress(bytes_total, bytes_total);
   return summary;

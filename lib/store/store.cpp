@@ -354,6 +354,19 @@ Result<void> Store::index_put(const std::string& device, std::uint64_t seq,
   return {};
 }
 
+Result<void> Store::index_add(fs::Batch& batch, const std::string& device, std::uint64_t seq,
+                              const std::string& id) const {
+  BWV_CHECK(fs::make_dirs(m_root, fs::Path("index") / device));
+  return batch.add(m_root / "index" / device / std::to_string(seq), id + "\n", 0644, /*exclusive=*/true);
+}
+
+Result<void> Store::check_index(const fs::Path& entry, const std::string& id) const {
+  std::string existing = BWV_TRY(fs::read_file(entry, 256));
+  if (existing != id + "\n")
+    return fail(Errc::check_failed, entry, "index already names another clip for this seq");
+  return {};
+}
+
 Result<std::vector<fs::Path>> Store::custody_logs() const {
   std::vector<fs::Path> logs;
   for (const auto& name : BWV_TRY(fs::list_dir(m_root / "custody")))

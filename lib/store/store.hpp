@@ -82,6 +82,11 @@ public:
   // Chain index: the id of a device's seq-th clip, if stored.
   Result<std::optional<std::string>> index_get(const std::string& device, std::uint64_t seq) const;
   Result<void> index_put(const std::string& device, std::uint64_t seq, const std::string& id) const;
+  // The same, made durable with the rest of a batch; check_index() after the commit.
+  Result<void> index_add(fs::Batch& batch, const std::string& device, std::uint64_t seq,
+                         const std::string& id) const;
+  // After a batch: an entry that already existed must name the same clip.
+  Result<void> check_index(const fs::Path& entry, const std::string& id) const;
 
   // Custody.
   fs::Path custody_log(const std::string& host) const { return m_root / "custody" / (host + ".jsonl"); }

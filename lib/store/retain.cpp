@@ -1,0 +1,236 @@
+#include "store/retain.hpp"
+
+#include "core/text.hpp"
+
+#include <set>
+
+namespace bwv::store {
+
+namespace {
+
+const char* action_name(FlagAction a) {
+  switch (a) {
+  case FlagAction::category: return "flag-category";
+  case FlagAction::uncategorise: return "flag-uncategorise";
+  case FlagAction::hold: return "flag-hold";
+  case FlagAction::release: return "flag-release";
+  }
+  return "flag";
+}
+
+json::Value time_or_null(std::optional<std::time_t> t) {
+  return t ? json::Value(text::format_time(*t)) : json::Value(nullptr);
+}
+
+// The newest time the store has seen: the end of its newest clips and every host's last custody
+// entry. A clock earlier than this is wrong, and nothing is deleted by it.
+Result<std::time_t> newest_time(const Store& store) {
+  std::time_t newest = 0;
+  for (const auto& log : BWV_TRY(store.custody_logs()))
+    if (const auto e = BWV_TRY(custody::last_entry(log))) newest = std::max(newest, e->time);
+  // Clip ids begin with their start date: the last day directory holds the newest clips.
+  const auto ids = BWV_TRY(store.clip_ids());
+  for (auto it = ids.rbegin(); it != ids.rend() && it->compare(0, 8, ids.back(), 0, 8) == 0; ++it)
+    if (auto clip = store.load_clip(*it)) newest = std::max(newest, clip->manifest.end);
+  return newest;
+}
+
+// Clips whose deletion is already in some custody log; read once, only when needed.
+class DeletionIndex {
+public:
+  explicit DeletionIndex(const Store& store) : m_store(store) {}
+  Result<bool> has(const std::string& id) {
+    if (!m_loaded) {
+      for (const auto& log : BWV_TRY(m_store.custody_logs()))
+        for (const auto& e : BWV_TRY(custody::read(log)).entries)
+          if (e.action == "retain-delete" && e.clip) m_ids.insert(*e.clip);
+      m_loaded = true;
+    }
+    return m_ids.count(id) > 0;
+  }
+
+private:
+  const Store& m_store;
+  bool m_loaded = false;
+  std::set<std::string> m_ids;
+};
+
+json::Value deletion_details(const Tombstone& t) {
+  json::Value d = json::Value::object();
+  d["rule"] = t.rule;
+  d["expired"] = text::format_time(t.expired);
+  d["size"] = t.size;
+  d["video_sha256"] = t.video_sha256;
+  d["manifest_sha256"] = t.manifest_sha256;
+  return d;
+}
+
+} // namespace
+
+Result<void> check_flag_request(const Policy& policy, const FlagRequest& r) {
+  if (r.reason.empty()) return fail(Errc::usage, "--reason", "a reason is required");
+  if (r.reason.size() > 4096) return fail(Errc::usage, "--reason", "longer than 4096 bytes");
+  if (r.case_ref.size() > 128) return fail(Errc::usage, "--case", "longer than 128 bytes");
+  switch (r.action) {
+  case FlagAction::category:
+  case FlagAction::uncategorise:
+    if (!is_category_name(r.name) || r.name == k_uncategorised || !policy.find(r.name)) {
+      std::string known;
+      for (const auto& c : policy.categories)
+        if (c.name != k_uncategorised) known += (known.empty() ? "" : ", ") + c.name;
+      return fail(Errc::usage, text::printable(r.name), "unknown category (the policy has: " + known + ")");
+    }
+    return {};
+  case FlagAction::hold:
+  case FlagAction::release:
+    if (!is_hold_ref(r.name))
+      return fail(Errc::usage, text::printable(r.name),
+                  "not a hold reference: KIND:REF with KIND foi, sar, complaint or legal");
+    return {};
+  }
+  return {};
+}
+
+Result<void> settle_expiry(const Store& store, const Policy& policy, const StoredClip& clip,
+                           const ClipFlags& flags) {
+  const Retention r = retention_of(policy, clip.manifest, flags);
+  BWV_CHECK(expiry_put(store, clip.id, r.expires));
+  return expiry_remove(store, clip.id, expiry_day(r.expires));
+}
+
+Result<bool> apply_flag(const Store& store, const Policy& policy, const custody::Actor& actor,
+                        const std::string& id, const FlagRequest& req) {
+  const StoredClip clip = BWV_TRY(store.load_clip(id));
+  if (const auto t = BWV_TRY(Tombstone::load(clip)))
+    return fail(Errc::check_failed, id,
+                "its video was deleted by policy on " + text::format_time(t->deleted) + "; nothing to flag");
+  ClipFlags flags = BWV_TRY(load_flags(store, id));
+  const Retention before = retention_of(policy, clip.manifest, flags);
+  const Mark mark{actor.user + "@" + actor.host, std::time(nullptr), req.reason, req.case_ref};
+  bool changed = false;
+  switch (req.action) {
+  case FlagAction::category: {
+    auto it = flags.categories.find(req.name);
+    changed = it == flags.categories.end() || it->second.case_ref != req.case_ref;
+    if (changed) flags.categories[req.name] = mark;
+    break;
+  }
+  case FlagAction::uncategorise: changed = flags.categories.erase(req.name) > 0; break;
+  case FlagAction::hold:
+    changed = !flags.holds.count(req.name);
+    if (changed) flags.holds[req.name] = mark;
+    break;
+  case FlagAction::release: changed = flags.holds.erase(req.name) > 0; break;
+  }
+  if (changed) {
+    const Retention after = retention_of(policy, clip.manifest, flags);
+    json::Value d = json::Value::object();
+    d[req.action == FlagAction::category || req.action == FlagAction::uncategorise ? "category" : "hold"] = req.name;
+    if (req.action == FlagAction::category) d["case"] = req.case_ref;
+    d["reason"] = req.reason;
+    d["expires_before"] = time_or_null(before.expires);
+    d["expires_after"] = time_or_null(after.expires);
+    d["holds_after"] = after.holds;
+    // Custody first: a change is on record before it takes effect.
+    BWV_CHECK(store.append_custody(actor, {{action_name(req.action), id, d}}));
+    BWV_CHECK(save_flags(store, id, flags));
+  }
+  // Also when nothing changed: completes an expiry move a crash may have cut short.
+  BWV_CHECK(settle_expiry(store, policy, clip, flags));
+  return changed;
+}
+
+Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
+                             const RetainOptions& options, RetainEvents& events) {
+  RetainSummary summary;
+  auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, options.wait_seconds));
+  auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive,
+                                               options.wait_seconds));
+  const Policy policy = BWV_TRY(Policy::load(store));
+  const std::time_t now = options.now ? options.now : std::time(nullptr);
+  const bool report = options.report_days.has_value();
+
+  if (!report) {
+    const std::time_t newest = BWV_TRY(newest_time(store));
+    if (now < newest)
+      return fail(Errc::check_failed, "clock",
+                  "the clock says " + text::format_time(now) + ", earlier than the store's newest record (" +
+                      text::format_time(newest) + "); nothing deleted");
+  }
+  const std::time_t horizon = report ? now + std::time_t(*options.report_days) * 86400 : now;
+  DeletionIndex deletions(store);
+  std::vector<std::pair<std::string, custody::NewEntry>> batch; // expiry day and entry
+
+  auto flush = [&]() -> Result<void> {
+    if (batch.empty()) return {};
+    std::vector<custody::NewEntry> entries;
+    for (auto& [day, e] : batch) entries.push_back(e);
+    BWV_CHECK(store.append_custody(actor, entries));
+    for (auto& [day, e] : batch) {
+      BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / *e.clip));
+    }
+    for (auto& [day, e] : batch) BWV_CHECK(fs::fsync_path(store.root() / "expiry" / day));
+    batch.clear();
+    return {};
+  };
+
+  for (const auto& day : BWV_TRY(expiry_days_until(store, text::format_time(horizon).substr(0, 10)))) {
+    for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day))) {
+      if (id.starts_with(".") || !text::is_clip_id(id)) continue;
+      auto clip = store.load_clip(id);
+      if (!clip) {
+        events.problem(id, "in the expiry index but not loadable: " + clip.error().message);
+        ++summary.problems;
+        continue;
+      }
+      const auto tomb = BWV_TRY(Tombstone::load(*clip));
+      const bool video_present = BWV_TRY(fs::kind_of(clip->video())) != fs::Kind::none;
+      if (tomb) {
+        // An earlier run was cut short: complete its record and its index entry.
+        if (report || options.dry_run) continue;
+        if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
+        if (!BWV_TRY(deletions.has(id))) {
+          batch.push_back({day, {"retain-delete", id, deletion_details(*tomb)}});
+        } else {
+          BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / id));
+        }
+        continue;
+      }
+      const ClipFlags flags = BWV_TRY(load_flags(store, id));
+      const Retention r = retention_of(policy, clip->manifest, flags);
+      if (r.held()) {
+        events.held(id, r.holds);
+        ++summary.held;
+        continue;
+      }
+      if (!r.expires || *r.expires > horizon) {
+        // A stale entry (the clip was flagged since): never delete on it; move it.
+        if (!report && !options.dry_run) BWV_CHECK(settle_expiry(store, policy, *clip, flags));
+        continue;
+      }
+      if (report) {
+        events.expiring(id, *r.expires, r.rule);
+        continue;
+      }
+      ++summary.deleted;
+      summary.bytes += clip->manifest.video.size;
+      if (options.dry_run) {
+        events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
+        continue;
+      }
+      Tombstone t{now, *r.expires, r.rule, clip->manifest.video.size, clip->manifest.video.sha256,
+                  clip->manifest_sha256};
+      // The tombstone first: once the video is gone, what it was and why it went are on disk.
+      BWV_CHECK(fs::write_file_atomic(clip->dir / "deleted.json", t.write(id)));
+      if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
+      BWV_CHECK(fs::fsync_path(clip->dir));
+      batch.push_back({day, {"retain-delete", id, deletion_details(t)}});
+      events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
+      if (batch.size() >= 1000) BWV_CHECK(flush());
+    }
+  }
+  BWV_CHECK(flush());
+  return summary;
+}
+
+} // namespace bwv::store
