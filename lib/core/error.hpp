@@ -49,6 +49,13 @@ std::unexpected<Error> fail_errno(std::string subject, const std::string& what, 
     std::move(*bwv_try_r_);                                                                        \
   })
 
+// The value, or a fallback when there is an error (for checks that report rather than stop).
+#define BWV_TRY_OR(expr, fallback)                                                                 \
+  ({                                                                                               \
+    auto&& bwv_try_or_r_ = (expr);                                                                 \
+    bwv_try_or_r_ ? std::move(*bwv_try_or_r_) : (fallback);                                        \
+  })
+
 // The same for Result<void>.
 #define BWV_CHECK(...)                                                                             \
   do {                                                                                             \

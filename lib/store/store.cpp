@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include "store/policy.hpp"
+
 #include "core/json.hpp"
 #include "core/text.hpp"
 
@@ -75,7 +77,7 @@ Result<Store> Store::init(const fs::Path& dir, const std::string& organisation) 
       return fail(Errc::usage, dir, "already a bwv store");
     return fail(Errc::usage, dir, "not empty; a new store needs an empty directory");
   }
-  for (const char* sub : {"keys", "devices", "clips", "index", "custody", "locks", "tmp"})
+  for (const char* sub : {"keys", "devices", "clips", "index", "expiry", "custody", "locks", "tmp"})
     BWV_CHECK(fs::make_dirs(dir, sub, std::string_view(sub) == "keys" ? 0700 : 0755));
 
   Config cfg;
@@ -99,6 +101,7 @@ Result<Store> Store::init(const fs::Path& dir, const std::string& organisation) 
   v["store_key_id"] = crypto::key_id_string(sk.id());
   v["seal_key_id"] = crypto::key_id_string(seal.public_key().id);
   BWV_CHECK(fs::write_file_atomic(dir / "config.json", json::write_pretty(v)));
+  BWV_CHECK(fs::write_file_atomic(dir / "policy.json", Policy::defaults().write()));
   // The marker last: a directory without it is not a store, so a crashed init is never used.
   BWV_CHECK(fs::write_file_atomic(dir / "bwv-store", k_marker));
   return open(dir);

@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "custody/log.hpp"
+#include "store/policy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -17,11 +18,28 @@ namespace {
 
 struct Loaded {
   bool ok = false;
+  bool deleted = false; // the video was deleted by policy (a tombstone stands in for it)
   std::string device;
   std::uint64_t seq = 0;
   std::string manifest_sha256;
   std::optional<std::string> prev;
 };
+
+// A video deleted by policy leaves a tombstone that must describe exactly the video the manifest
+// names; returns whether the clip is such a deletion.
+bool check_tombstone(const StoredClip& clip, ClipReport& report) {
+  if (BWV_TRY_OR(fs::kind_of(clip.video()), fs::Kind::none) != fs::Kind::none) return false;
+  auto t = Tombstone::load(clip);
+  if (!t) {
+    report.problems.push_back(t.error().message);
+    return true;
+  }
+  if (!*t) return false;
+  if ((*t)->size != clip.manifest.video.size || (*t)->video_sha256 != clip.manifest.video.sha256 ||
+      (*t)->manifest_sha256 != clip.manifest_sha256)
+    report.problems.push_back("deleted.json does not describe this clip's video and manifest");
+  return true;
+}
 
 // Hashes the video in one pass; only when it differs is a second pass made over the chunks to
 // say where the damage is.
@@ -80,6 +98,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   report.clips.resize(ids.size());
+  const Policy policy = BWV_TRY(Policy::load(store));
   std::vector<Loaded> loaded(ids.size());
 
   // Per clip, on every core: manifest, signature, video.
@@ -99,8 +118,20 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
         continue;
       }
       if (auto sig = store.check_signature(*clip); !sig) r.problems.push_back(sig.error().message);
-      check_video(*clip, r);
-      loaded[i] = {true, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,
+      const bool deleted = check_tombstone(*clip, r);
+      if (!deleted) {
+        check_video(*clip, r);
+        // Retention finds clips only through the expiry index: a clip missing from it would be
+        // kept for ever.
+        if (auto flags = load_flags(store, ids[i]); !flags) {
+          r.problems.push_back(flags.error().message);
+        } else {
+          const std::string day = expiry_day(retention_of(policy, clip->manifest, *flags).expires);
+          if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
+            r.problems.push_back("no entry in expiry/" + day + "/: retention would never delete it");
+        }
+      }
+      loaded[i] = {true, deleted, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,
                    clip->manifest.prev_manifest_sha256};
       ++done_clips;
       if (progress) {
@@ -165,14 +196,20 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     for (const auto& p : res->problems) report.others.push_back({"custody", p});
     logs.push_back(std::move(*res));
   }
+  std::set<std::string> deletions;
   for (const auto& log : logs)
-    for (const auto& e : log.entries)
+    for (const auto& e : log.entries) {
       if (e.action == "ingest" && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
+      if (e.action == "retain-delete" && e.clip) deletions.insert(*e.clip);
+    }
   std::map<std::pair<std::string, std::string>, std::time_t> revoked;
   for (const auto& d : BWV_TRY(store.devices()))
     if (d.revoked) revoked[{d.device, d.key_id()}] = *d.revoked;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (!loaded[i].ok) continue;
+    if (loaded[i].deleted && !deletions.count(ids[i]))
+      clip_problem(ids[i], "video.mp4 is gone and a tombstone says it was deleted by policy, but no "
+                           "custody entry records the deletion");
     const auto it = ingest.find(ids[i]);
     if (it == ingest.end()) {
       clip_problem(ids[i], "no ingest entry in the custody log");
