@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     const auto policy = BWV_TRY(bwv::store::Policy::load(store));
     auto ids = BWV_TRY(cmd.clip_ids(operands));
     int status = 0;
+    if (!case_ref.empty() && !category) return bwv::fail(bwv::Errc::usage, "--case", "goes with --category");
 
     if (list) {
       if (operands.empty()) ids = BWV_TRY(store.clip_ids());
@@ -95,7 +96,6 @@ int main(int argc, char** argv) {
     if (uncategorise) req = {bwv::store::FlagAction::uncategorise, *uncategorise, "", reason};
     if (hold) req = {bwv::store::FlagAction::hold, *hold, "", reason};
     if (release) req = {bwv::store::FlagAction::release, *release, "", reason};
-    if (!case_ref.empty() && !category) return bwv::fail(bwv::Errc::usage, "--case", "goes with --category");
     BWV_CHECK(bwv::store::check_flag_request(policy, req));
     if (operands.empty()) return bwv::fail(bwv::Errc::usage, "", "no clip ids given (use - to read them from stdin)");
     const auto actor = BWV_TRY(bwv::custody::current_actor());

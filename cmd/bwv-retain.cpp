@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   app.add_option("--report", options.report_days, "List what will be deleted in the coming DAYS; change nothing")
       ->type_name("DAYS")
       ->check(CLI::Range(0, 36500));
+  bool reindex = false;
+  app.add_flag("--reindex", reindex, "Rebuild the expiry index from every clip's flags and the policy (after the policy changes)");
   app.add_option("--wait", options.wait_seconds, "Seconds to wait for a lock before exiting 4 (default 0)")
       ->type_name("SECONDS")
       ->check(CLI::Range(0, 86400));
@@ -66,7 +68,14 @@ int main(int argc, char** argv) {
   return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
     if (options.dry_run && options.report_days)
       return bwv::fail(bwv::Errc::usage, "", "--dry-run and --report do not go together");
+    if (reindex && (options.dry_run || options.report_days))
+      return bwv::fail(bwv::Errc::usage, "", "--reindex goes alone");
     const auto store = BWV_TRY(cmd.open_store());
+    if (reindex) {
+      const auto moved = BWV_TRY(bwv::store::reindex(store, options.wait_seconds));
+      cmd.info("expiry index rebuilt; " + std::to_string(moved) + " stale entries removed");
+      return 0;
+    }
     const auto actor = BWV_TRY(bwv::custody::current_actor());
     Output out(cmd, options.dry_run);
     const auto s = BWV_TRY(bwv::store::retain(store, actor, options, out));

@@ -247,6 +247,15 @@ Batch::~Batch() {
   for (const auto& item : m_items) ::unlink(item.tmp.c_str());
 }
 
+Batch& Batch::operator=(Batch&& other) noexcept {
+  if (this != &other) {
+    for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+    m_items = std::move(other.m_items);
+    other.m_items.clear();
+  }
+  return *this;
+}
+
 Result<void> Batch::add(const Path& path, std::string_view data, unsigned mode, bool exclusive) {
   Path tmp;
   Fd fd = BWV_TRY(create_temp(path, mode, tmp));

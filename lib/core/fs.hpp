@@ -79,7 +79,7 @@ class Batch {
 public:
   Batch() = default;
   Batch(Batch&&) = default;
-  Batch& operator=(Batch&&) = default;
+  Batch& operator=(Batch&& other) noexcept;
   ~Batch();
   // exclusive: the file is linked into place and an existing file is left as it is.
   Result<void> add(const Path& path, std::string_view data, unsigned mode = 0644, bool exclusive = false);

@@ -44,6 +44,30 @@ Result<std::string> read_at(int fd, std::uint64_t offset, std::uint64_t size, co
   return buf;
 }
 
+// Where the last complete line of a log of size bytes begins and ends (end just past its
+// newline), whatever torn tail follows it; nullopt when there is no complete line.
+Result<std::optional<std::pair<std::uint64_t, std::uint64_t>>> last_line(int fd, std::uint64_t size,
+                                                                       const fs::Path& path) {
+  using Span = std::pair<std::uint64_t, std::uint64_t>;
+  if (size == 0) return std::optional<Span>();
+  // A torn tail is shorter than a line, so the newline ending the last complete line is in the
+  // final k_max_line + 1 bytes.
+  std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
+  std::string tail = BWV_TRY(read_at(fd, size - window, window, path));
+  const auto nl = tail.rfind('\n');
+  if (nl == std::string::npos) {
+    if (window < size) return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
+    return std::optional<Span>();
+  }
+  const std::uint64_t end = size - window + nl + 1;
+  window = std::min<std::uint64_t>(end, k_max_line + 1);
+  tail = BWV_TRY(read_at(fd, end - window, window, path));
+  const auto start = tail.size() >= 2 ? tail.rfind('\n', tail.size() - 2) : std::string::npos;
+  if (start == std::string::npos && window < end)
+    return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
+  return std::optional<Span>(Span{start == std::string::npos ? end - window : end - window + start + 1, end});
+}
+
 } // namespace
 
 Result<Actor> current_actor() {
@@ -78,30 +102,18 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
   // Cut a torn tail (a crash mid-append, never acknowledged), then read the last complete line.
   std::uint64_t seq = 0;
   std::optional<std::string> prev;
-  if (size > 0) {
-    const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
-    std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
-    if (tail.back() != '\n') {
-      const auto nl = tail.rfind('\n');
-      if (nl == std::string::npos && window < size)
-        return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
-      size = nl == std::string::npos ? 0 : size - window + nl + 1;
-      if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0 || ::fsync(fd.get()) != 0)
-        return fail_errno(subject, "cut torn final line", errno);
-    }
+  const auto last = BWV_TRY(last_line(fd.get(), size, log));
+  const std::uint64_t complete = last ? last->second : 0;
+  if (complete < size) {
+    if (::ftruncate(fd.get(), static_cast<off_t>(complete)) != 0 || ::fsync(fd.get()) != 0)
+      return fail_errno(subject, "cut torn final line", errno);
+    size = complete;
   }
-  if (size > 0) {
-    // A line, newline included, is at most k_max_line bytes: the window holds it and the
-    // newline before it.
-    const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
-    const std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
-    const auto start = tail.size() >= 2 ? tail.rfind('\n', tail.size() - 2) : std::string::npos;
-    if (start == std::string::npos && window < size)
-      return fail(Errc::check_failed, subject, "final line longer than the limit; log damaged");
-    const std::string last = tail.substr(start == std::string::npos ? 0 : start + 1);
-    const Entry e = BWV_TRY(parse_line(last.substr(0, last.size() - 1), subject + ": last line"));
+  if (last) {
+    const std::string line = BWV_TRY(read_at(fd.get(), last->first, last->second - last->first, log));
+    const Entry e = BWV_TRY(parse_line(line.substr(0, line.size() - 1), subject + ": last line"));
     seq = e.seq;
-    prev = crypto::sha256_hex(last);
+    prev = crypto::sha256_hex(line);
   }
 
   std::vector<Entry> written;
@@ -137,14 +149,10 @@ Result<std::optional<Entry>> last_entry(const fs::Path& log) {
   if (BWV_TRY(fs::kind_of(log)) == fs::Kind::none) return std::optional<Entry>();
   fs::Fd fd = BWV_TRY(fs::open_regular(log));
   const std::uint64_t size = BWV_TRY(fs::file_size(fd.get(), log));
-  const std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
-  std::string tail = BWV_TRY(read_at(fd.get(), size - window, window, log));
-  // A torn tail is not an entry: drop it.
-  const auto end = tail.rfind('\n');
-  if (end == std::string::npos) return std::optional<Entry>();
-  tail.resize(end);
-  const auto start = tail.rfind('\n');
-  auto e = BWV_TRY(parse_line(tail.substr(start == std::string::npos ? 0 : start + 1), log.string() + ": last line"));
+  const auto last = BWV_TRY(last_line(fd.get(), size, log));
+  if (!last) return std::optional<Entry>();
+  const std::string line = BWV_TRY(read_at(fd.get(), last->first, last->second - last->first - 1, log));
+  auto e = BWV_TRY(parse_line(line, log.string() + ": last line"));
   e.source = log.string();
   return std::optional<Entry>(std::move(e));
 }

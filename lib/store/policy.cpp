@@ -134,16 +134,14 @@ Retention retention_of(const Policy& policy, const manifest::Manifest& m, const 
       return false;
     }
     const std::time_t t = m.start + std::time_t(*c->days) * 86400;
-    if (r.rule.empty() || (r.expires && t > *r.expires)) {
+    if (r.rule.empty() || (r.expires && t >= *r.expires)) {
       r.expires = t;
       r.rule = name + " (" + std::to_string(*c->days) + " days)";
     }
     return true;
   };
-  if (flags.categories.empty()) {
-    consider(k_uncategorised);
-    return r;
-  }
+  // The unflagged period is the floor: a category never shortens it.
+  consider(k_uncategorised);
   for (const auto& [name, mark] : flags.categories)
     if (!consider(name)) return r;
   return r;
@@ -168,7 +166,7 @@ Result<void> expiry_add(fs::Batch& batch, const Store& store, const std::string&
 }
 
 Result<void> expiry_remove(const Store& store, const std::string& id, std::optional<std::string> keep_day) {
-  // A clip's entries are looked for where they can be: from its start day on, and never.
+  // A clip's entries can only be in days from its start year on, or in never/.
   for (const auto& day : BWV_TRY(fs::list_dir(store.root() / "expiry"))) {
     if (keep_day && day == *keep_day) continue;
     const fs::Path p = store.root() / "expiry" / day / id;

@@ -176,7 +176,14 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   const auto seal = BWV_TRY(store.seal_key());
   const auto sign_key = BWV_TRY(store.secret_key());
   const std::string store_key_id = crypto::key_id_string(sign_key.id());
-  const Policy policy = BWV_TRY(Policy::load(store));
+  // A broken policy must not stop ingest: the expiry entries take the default periods (bwv-retain
+  // re-checks every clip against the real policy, and refuses to run on a broken one).
+  auto loaded_policy = Policy::load(store);
+  if (!loaded_policy) {
+    events.problem(loaded_policy.error().subject, loaded_policy.error().message + "; clips are still ingested");
+    ++summary.refused;
+  }
+  const Policy policy = loaded_policy ? *loaded_policy : Policy::defaults();
 
   std::vector<camera::Problem> listing_problems;
   const auto files = BWV_TRY(cam.clips(listing_problems));
@@ -253,20 +260,24 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     // Index and expiry entries of this device's clips, made durable together.
     fs::Batch entries;
     std::map<fs::Path, std::string> index_claims;
-    auto add_entries = [&](const Candidate& c) -> Result<void> {
+    // fresh: stored by this pull, so it has no flags and no tombstone yet.
+    auto add_entries = [&](const Candidate& c, bool fresh) -> Result<void> {
       BWV_CHECK(store.index_add(entries, device, c.m.seq, c.m.clip_id));
       index_claims[store.root() / "index" / device / std::to_string(c.m.seq)] = c.m.clip_id;
-      const StoredClip stored = BWV_TRY(store.load_clip(c.m.clip_id));
-      if (BWV_TRY(Tombstone::load(stored))) return {}; // deleted by policy: no expiry entry
-      const Retention r = retention_of(policy, c.m, BWV_TRY(load_flags(store, c.m.clip_id)));
-      return expiry_add(entries, store, c.m.clip_id, r.expires);
+      ClipFlags flags;
+      if (!fresh) {
+        const StoredClip stored = BWV_TRY(store.load_clip(c.m.clip_id));
+        if (BWV_TRY(Tombstone::load(stored))) return {}; // deleted by policy: no expiry entry
+        flags = BWV_TRY(load_flags(store, c.m.clip_id));
+      }
+      return expiry_add(entries, store, c.m.clip_id, retention_of(policy, c.m, flags).expires);
     };
 
     // Already stored: complete what a crash may have left undone (index, expiry, custody).
     std::vector<const Candidate*> receipt_due = already;
     std::vector<custody::NewEntry> custody_due;
     for (const Candidate* c : already) {
-      BWV_CHECK(add_entries(*c));
+      BWV_CHECK(add_entries(*c, /*fresh=*/false));
       if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
         custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
       bytes_done += c->sealed_size;
@@ -333,7 +344,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         }
         if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
           claimed_dirs.push_back(final_dir.parent_path());
-        BWV_CHECK(add_entries(c));
+        BWV_CHECK(add_entries(c, /*fresh=*/true));
         custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
         receipt_due.push_back(&c);
         events.ingested(c.m);

@@ -72,8 +72,12 @@ Result<void> check_flag_request(const Policy& policy, const FlagRequest& r) {
   if (r.reason.size() > 4096) return fail(Errc::usage, "--reason", "longer than 4096 bytes");
   if (r.case_ref.size() > 128) return fail(Errc::usage, "--case", "longer than 128 bytes");
   switch (r.action) {
-  case FlagAction::category:
   case FlagAction::uncategorise:
+    // A category since dropped from the policy can still be taken off its clips.
+    if (!is_category_name(r.name) || r.name == k_uncategorised)
+      return fail(Errc::usage, text::printable(r.name), "not a category name");
+    return {};
+  case FlagAction::category:
     if (!is_category_name(r.name) || r.name == k_uncategorised || !policy.find(r.name)) {
       std::string known;
       for (const auto& c : policy.categories)
@@ -140,15 +144,42 @@ Result<bool> apply_flag(const Store& store, const Policy& policy, const custody:
   return changed;
 }
 
+Result<std::size_t> reindex(const Store& store, int wait_seconds) {
+  auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, wait_seconds));
+  auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive, wait_seconds));
+  const Policy policy = BWV_TRY(Policy::load(store));
+  // Every clip's entry where its flags and the policy put it now...
+  std::set<std::pair<std::string, std::string>> wanted; // day, id
+  for (const auto& id : BWV_TRY(store.clip_ids())) {
+    const StoredClip clip = BWV_TRY(store.load_clip(id));
+    if (BWV_TRY(Tombstone::load(clip))) continue;
+    const Retention r = retention_of(policy, clip.manifest, BWV_TRY(load_flags(store, id)));
+    wanted.insert({expiry_day(r.expires), id});
+    BWV_CHECK(expiry_put(store, id, r.expires));
+  }
+  // ...and no other. New entries first: a clip is never without one.
+  std::size_t removed = 0;
+  for (const auto& day : BWV_TRY(fs::list_dir(store.root() / "expiry")))
+    for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day)))
+      if (!id.starts_with(".") && !wanted.count({day, id})) {
+        BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / id));
+        ++removed;
+      }
+  return removed;
+}
+
 Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
                              const RetainOptions& options, RetainEvents& events) {
   RetainSummary summary;
   auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, options.wait_seconds));
-  auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive,
-                                               options.wait_seconds));
+  const bool report = options.report_days.has_value();
+  // Only a run that deletes or moves entries excludes bwv-flag; a dry run or a report reads.
+  std::optional<fs::Lock> policy_lock;
+  if (!report && !options.dry_run)
+    policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive,
+                                            options.wait_seconds));
   const Policy policy = BWV_TRY(Policy::load(store));
   const std::time_t now = options.now ? options.now : std::time(nullptr);
-  const bool report = options.report_days.has_value();
 
   if (!report) {
     const std::time_t newest = BWV_TRY(newest_time(store));
@@ -160,76 +191,106 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
   const std::time_t horizon = report ? now + std::time_t(*options.report_days) * 86400 : now;
   DeletionIndex deletions(store);
   std::vector<std::pair<std::string, custody::NewEntry>> batch; // expiry day and entry
+  std::vector<std::pair<std::string, std::string>> extra_entries; // more entries of a handled clip
+  std::set<std::string> recorded;                                  // deletions in this run's batches
 
   auto flush = [&]() -> Result<void> {
-    if (batch.empty()) return {};
-    std::vector<custody::NewEntry> entries;
-    for (auto& [day, e] : batch) entries.push_back(e);
-    BWV_CHECK(store.append_custody(actor, entries));
-    for (auto& [day, e] : batch) {
-      BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / *e.clip));
+    if (!batch.empty()) {
+      std::vector<custody::NewEntry> entries;
+      for (auto& [day, e] : batch) entries.push_back(e);
+      BWV_CHECK(store.append_custody(actor, entries));
     }
-    for (auto& [day, e] : batch) BWV_CHECK(fs::fsync_path(store.root() / "expiry" / day));
+    for (auto& [day, e] : batch) extra_entries.push_back({day, *e.clip});
+    for (auto& [day, id] : extra_entries) BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / id));
+    std::set<std::string> days;
+    for (auto& [day, id] : extra_entries) days.insert(day);
+    for (const auto& day : days) BWV_CHECK(fs::fsync_path(store.root() / "expiry" / day));
     batch.clear();
+    extra_entries.clear();
     return {};
   };
 
-  for (const auto& day : BWV_TRY(expiry_days_until(store, text::format_time(horizon).substr(0, 10)))) {
-    for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day))) {
-      if (id.starts_with(".") || !text::is_clip_id(id)) continue;
-      auto clip = store.load_clip(id);
-      if (!clip) {
-        events.problem(id, "in the expiry index but not loadable: " + clip.error().message);
-        ++summary.problems;
-        continue;
-      }
-      const auto tomb = BWV_TRY(Tombstone::load(*clip));
-      const bool video_present = BWV_TRY(fs::kind_of(clip->video())) != fs::Kind::none;
-      if (tomb) {
-        // An earlier run was cut short: complete its record and its index entry.
-        if (report || options.dry_run) continue;
-        if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
-        if (!BWV_TRY(deletions.has(id))) {
-          batch.push_back({day, {"retain-delete", id, deletion_details(*tomb)}});
-        } else {
-          BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / id));
-        }
-        continue;
-      }
-      const ClipFlags flags = BWV_TRY(load_flags(store, id));
-      const Retention r = retention_of(policy, clip->manifest, flags);
-      if (r.held()) {
-        events.held(id, r.holds);
-        ++summary.held;
-        continue;
-      }
-      if (!r.expires || *r.expires > horizon) {
-        // A stale entry (the clip was flagged since): never delete on it; move it.
-        if (!report && !options.dry_run) BWV_CHECK(settle_expiry(store, policy, *clip, flags));
-        continue;
-      }
-      if (report) {
-        events.expiring(id, *r.expires, r.rule);
-        continue;
-      }
-      ++summary.deleted;
-      summary.bytes += clip->manifest.video.size;
-      if (options.dry_run) {
-        events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
-        continue;
-      }
-      Tombstone t{now, *r.expires, r.rule, clip->manifest.video.size, clip->manifest.video.sha256,
-                  clip->manifest_sha256};
-      // The tombstone first: once the video is gone, what it was and why it went are on disk.
-      BWV_CHECK(fs::write_file_atomic(clip->dir / "deleted.json", t.write(id)));
-      if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
-      BWV_CHECK(fs::fsync_path(clip->dir));
-      batch.push_back({day, {"retain-delete", id, deletion_details(t)}});
-      events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
-      if (batch.size() >= 1000) BWV_CHECK(flush());
+  // One clip; an error here stops the run (after the batch so far is recorded).
+  auto one = [&](const std::string& day, const std::string& id) -> Result<void> {
+    auto clip = store.load_clip(id);
+    if (!clip) {
+      events.problem(id, "in the expiry index but not loadable: " + clip.error().message);
+      ++summary.problems;
+      return {};
     }
-  }
-  BWV_CHECK(flush());
+    auto tomb = Tombstone::load(*clip);
+    auto flags = load_flags(store, id);
+    if (!tomb || !flags) {
+      // One damaged clip must not stop retention of the others.
+      const Error& e = !tomb ? tomb.error() : flags.error();
+      events.problem(e.subject, e.message);
+      ++summary.problems;
+      return {};
+    }
+    const bool video_present = BWV_TRY(fs::kind_of(clip->video())) != fs::Kind::none;
+    if (*tomb) {
+      // An earlier run was cut short, or the clip had a second entry: complete the record once.
+      if (report || options.dry_run) return {};
+      if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
+      if (!recorded.count(id) && !BWV_TRY(deletions.has(id))) {
+        batch.push_back({day, {"retain-delete", id, deletion_details(**tomb)}});
+        recorded.insert(id);
+      } else {
+        extra_entries.push_back({day, id});
+      }
+      return {};
+    }
+    const Retention r = retention_of(policy, clip->manifest, *flags);
+    if (!r.expires || *r.expires > horizon) {
+      // A stale entry (the clip was flagged since): never delete on it; move it.
+      if (!report && !options.dry_run) BWV_CHECK(settle_expiry(store, policy, *clip, *flags));
+      return {};
+    }
+    if (r.held()) {
+      events.held(id, r.holds);
+      ++summary.held;
+      return {};
+    }
+    if (!video_present) {
+      // Not a deletion by policy: recording it as one would hide a missing video.
+      events.problem(id, "video.mp4 is missing; not recorded as a deletion (see bwv-verify)");
+      ++summary.problems;
+      return {};
+    }
+    if (report) {
+      events.expiring(id, *r.expires, r.rule);
+      return {};
+    }
+    ++summary.deleted;
+    summary.bytes += clip->manifest.video.size;
+    if (options.dry_run) {
+      events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
+      return {};
+    }
+    Tombstone t{now, *r.expires, r.rule, clip->manifest.video.size, clip->manifest.video.sha256,
+                clip->manifest_sha256};
+    // The tombstone first: once the video is gone, what it was and why it went are on disk.
+    BWV_CHECK(fs::write_file_atomic(clip->dir / "deleted.json", t.write(id)));
+    BWV_CHECK(fs::remove_file(clip->video()));
+    BWV_CHECK(fs::fsync_path(clip->dir));
+    batch.push_back({day, {"retain-delete", id, deletion_details(t)}});
+    recorded.insert(id);
+    events.deleted(id, *r.expires, r.rule, clip->manifest.video.size);
+    if (batch.size() >= 1000) BWV_CHECK(flush());
+    return {};
+  };
+
+  auto run = [&]() -> Result<void> {
+    for (const auto& day : BWV_TRY(expiry_days_until(store, text::format_time(horizon).substr(0, 10))))
+      for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day)))
+        if (!id.starts_with(".") && text::is_clip_id(id)) BWV_CHECK(one(day, id));
+    return {};
+  };
+  const auto ran = run();
+  // Whatever was deleted before an error is recorded all the same.
+  const auto flushed = flush();
+  if (!ran) return std::unexpected(ran.error());
+  if (!flushed) return std::unexpected(flushed.error());
   return summary;
 }
 

@@ -57,6 +57,10 @@ struct RetainSummary {
   std::size_t problems = 0;
 };
 
+// Rebuilds the expiry index from every clip's flags and the policy (after the policy changes);
+// returns how many entries were moved away or removed. Cost follows the store's size.
+Result<std::size_t> reindex(const Store& store, int wait_seconds);
+
 Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
                              const RetainOptions& options, RetainEvents& events);
 

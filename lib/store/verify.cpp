@@ -128,7 +128,8 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
         } else {
           const std::string day = expiry_day(retention_of(policy, clip->manifest, *flags).expires);
           if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
-            r.problems.push_back("no entry in expiry/" + day + "/: retention would never delete it");
+            r.problems.push_back("not in expiry/" + day + "/, where its flags and the policy put it: bwv-retain "
+                                 "would not find it on time (bwv-retain --reindex mends the index)");
         }
       }
       loaded[i] = {true, deleted, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,

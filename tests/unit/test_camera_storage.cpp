@@ -521,4 +521,78 @@ TEST_CASE("delete_receipted finishes a deletion cut after the manifest was remov
   CHECK(fs::kind_of(cam.storage->receipt_path(b)) == fs::Kind::regular);
 }
 
+TEST_CASE("write_receipts writes receipts and signatures that delete_receipted accepts") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const std::string b = cam.record(1000);
+  const std::string c = cam.record(1000);
+  REQUIRE(cam.storage->write_receipts({}));
+  CHECK(names(cam.dir() / "receipts").empty());
+
+  std::vector<std::pair<camera::Receipt, crypto::Signature>> receipts;
+  for (const std::string& id : {a, b}) {
+    const camera::Receipt r = cam.receipt(id);
+    receipts.emplace_back(r, crypto::sign(cam.store, r.write(), "bwv-receipt " + id));
+  }
+  const auto w = cam.storage->write_receipts(receipts);
+  REQUIRE_MESSAGE(w, why(w));
+  CHECK(names(cam.dir() / "receipts") == std::vector<std::string>{a + ".receipt", a + ".receipt.minisig",
+                                                                   b + ".receipt", b + ".receipt.minisig"});
+  CHECK(get_file(cam.storage->receipt_path(a)) == receipts[0].first.write());
+  CHECK(get_file(cam.storage->receipt_path(b).string() + ".minisig") == receipts[1].second.to_file());
+
+  for (const std::string& id : {a, b}) {
+    CAPTURE(id);
+    const camera::Receipt r = cam.receipt(id);
+    const auto h = cam.storage->has_receipt(id, cam.store.public_key(), r.manifest_sha256, r.video_sha256);
+    REQUIRE_MESSAGE(h, why(h));
+    CHECK(*h);
+  }
+  const camera::Receipt rc = cam.receipt(c);
+  CHECK_FALSE(*cam.storage->has_receipt(c, cam.store.public_key(), rc.manifest_sha256, rc.video_sha256));
+
+  // Written again (a rerun of the same pull): replaced in place, still valid.
+  REQUIRE(cam.storage->write_receipts(receipts));
+  CHECK(names(cam.dir() / "receipts").size() == 4);
+
+  std::vector<camera::Problem> problems;
+  CHECK(cam.collect(problems) == std::vector<std::string>{a, b});
+  CHECK_MESSAGE(problems.empty(), all_problems(problems));
+  CHECK(cam.has_all_parts(c));
+  CHECK(names(cam.dir() / "receipts").empty());
+}
+
+TEST_CASE("has_receipt after write_receipts: this store's key and this clip's hashes only") {
+  Camera cam;
+  const std::string a = cam.record(1000);
+  const camera::Receipt r = cam.receipt(a);
+  auto has = [&](const crypto::PublicKey& key, const std::string& msha, const std::string& vsha) {
+    const auto h = cam.storage->has_receipt(a, key, msha, vsha);
+    REQUIRE_MESSAGE(h, why(h));
+    return *h;
+  };
+  const crypto::SecretKey other_store = crypto::SecretKey::generate();
+  REQUIRE(cam.storage->write_receipts({{r, crypto::sign(cam.store, r.write(), "bwv-receipt " + a)}}));
+  CHECK(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
+  CHECK_FALSE(has(other_store.public_key(), r.manifest_sha256, r.video_sha256));
+  CHECK_FALSE(has(cam.store.public_key(), crypto::sha256_hex("other"), r.video_sha256));
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, crypto::sha256_hex("other")));
+
+  // Without its signature.
+  std::filesystem::remove(cam.storage->receipt_path(a).string() + ".minisig");
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
+
+  // Signed by another store.
+  REQUIRE(cam.storage->write_receipts({{r, crypto::sign(other_store, r.write(), "bwv-receipt " + a)}}));
+  CHECK_FALSE(has(cam.store.public_key(), r.manifest_sha256, r.video_sha256));
+  CHECK(has(other_store.public_key(), r.manifest_sha256, r.video_sha256));
+
+  // A valid receipt of another clip filed under this clip's name.
+  const std::string b = cam.record(1000);
+  const camera::Receipt rb = cam.receipt(b);
+  put_file(cam.storage->receipt_path(a), rb.write());
+  put_file(cam.storage->receipt_path(a).string() + ".minisig", crypto::sign(cam.store, rb.write(), "t").to_file());
+  CHECK_FALSE(has(cam.store.public_key(), rb.manifest_sha256, rb.video_sha256));
+}
+
 TEST_SUITE_END();

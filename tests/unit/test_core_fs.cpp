@@ -284,6 +284,123 @@ TEST_CASE("rename_noreplace claims a free name and refuses an existing non-empty
   CHECK_FALSE(fs::rename_noreplace(tmp / "absent", tmp / "other"));
 }
 
+TEST_CASE("write_staged creates a new file and refuses an existing one") {
+  TmpDir tmp;
+  const auto w = fs::write_staged(tmp / "staged", "bytes", 0640);
+  REQUIRE_MESSAGE(w, why(w));
+  CHECK(get_file(tmp / "staged") == "bytes");
+  CHECK(mode_of(tmp / "staged") == 0640);
+
+  const auto again = fs::write_staged(tmp / "staged", "other");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::io);
+  CHECK(get_file(tmp / "staged") == "bytes");
+
+  // Nor through a symlink, dangling or not.
+  std::filesystem::create_symlink(tmp / "target", tmp / "link");
+  CHECK_FALSE(fs::write_staged(tmp / "link", "x"));
+  CHECK(fs::kind_of(tmp / "target") == fs::Kind::none);
+  CHECK(names(tmp.path()) == std::vector<std::string>{"link", "staged"});
+}
+
+TEST_CASE("Batch: several files committed together, no temp file left") {
+  TmpDir tmp;
+  REQUIRE(fs::make_dirs(tmp.path(), "sub"));
+  put_file(tmp / "replaced", "old");
+  fs::Batch batch;
+  CHECK(batch.empty());
+  REQUIRE(batch.add(tmp / "a", "alpha"));
+  REQUIRE(batch.add(tmp / "sub/b", std::string("be\0ta", 5), 0600));
+  REQUIRE(batch.add(tmp / "replaced", "new"));
+  REQUIRE(batch.add(tmp / "sub/c", "", 0644, /*exclusive=*/true));
+  CHECK_FALSE(batch.empty());
+  // Nothing under a final name before the commit.
+  CHECK(fs::kind_of(tmp / "a") == fs::Kind::none);
+  CHECK(get_file(tmp / "replaced") == "old");
+
+  const auto existed = batch.commit();
+  REQUIRE_MESSAGE(existed, why(existed));
+  CHECK(existed->empty());
+  CHECK(batch.empty());
+  CHECK(get_file(tmp / "a") == "alpha");
+  CHECK(get_file(tmp / "sub/b") == std::string("be\0ta", 5));
+  CHECK(mode_of(tmp / "sub/b") == 0600);
+  CHECK(mode_of(tmp / "a") == 0644);
+  CHECK(get_file(tmp / "replaced") == "new");
+  CHECK(get_file(tmp / "sub/c").empty());
+  CHECK(names(tmp.path()) == std::vector<std::string>{"a", "replaced", "sub"});
+  CHECK(names(tmp / "sub") == std::vector<std::string>{"b", "c"});
+
+  // A commit of nothing does nothing.
+  const auto none = batch.commit();
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("Batch: an exclusive file that exists is returned and keeps its content") {
+  TmpDir tmp;
+  put_file(tmp / "taken", "first\n");
+  fs::Batch batch;
+  REQUIRE(batch.add(tmp / "taken", "second\n", 0644, /*exclusive=*/true));
+  REQUIRE(batch.add(tmp / "free", "mine\n", 0644, /*exclusive=*/true));
+  const auto existed = batch.commit();
+  REQUIRE_MESSAGE(existed, why(existed));
+  CHECK(*existed == std::vector<fs::Path>{tmp / "taken"});
+  CHECK(get_file(tmp / "taken") == "first\n");
+  CHECK(get_file(tmp / "free") == "mine\n");
+  CHECK(names(tmp.path()) == std::vector<std::string>{"free", "taken"});
+}
+
+TEST_CASE("Batch: destroyed without a commit, it leaves nothing") {
+  TmpDir tmp;
+  put_file(tmp / "kept", "old");
+  {
+    fs::Batch batch;
+    REQUIRE(batch.add(tmp / "new", "data"));
+    REQUIRE(batch.add(tmp / "kept", "replacement"));
+    REQUIRE(batch.add(tmp / "entry", "", 0644, /*exclusive=*/true));
+    CHECK(names(tmp.path()).size() == 4); // three temp files beside "kept"
+  }
+  CHECK(names(tmp.path()) == std::vector<std::string>{"kept"});
+  CHECK(get_file(tmp / "kept") == "old");
+
+  // A moved batch is committed, or cleaned up, once.
+  std::optional<fs::Batch> moved;
+  {
+    fs::Batch batch;
+    REQUIRE(batch.add(tmp / "moved", "m"));
+    moved.emplace(std::move(batch));
+  }
+  CHECK(names(tmp.path()).size() == 2);
+  const auto c = moved->commit();
+  REQUIRE_MESSAGE(c, why(c));
+  CHECK(get_file(tmp / "moved") == "m");
+  moved.reset();
+  CHECK(names(tmp.path()) == std::vector<std::string>{"kept", "moved"});
+}
+
+TEST_CASE("Batch: assigning over a batch with pending files leaves no temp file") {
+  TmpDir tmp;
+  {
+    fs::Batch target;
+    REQUIRE(target.add(tmp / "dropped", "d"));
+    fs::Batch source;
+    REQUIRE(source.add(tmp / "kept", "k"));
+    target = std::move(source);
+    REQUIRE(target.commit());
+  }
+  CHECK(names(tmp.path()) == std::vector<std::string>{"kept"});
+}
+
+TEST_CASE("Batch: a file in a missing directory is refused at add") {
+  TmpDir tmp;
+  fs::Batch batch;
+  CHECK_FALSE(batch.add(tmp / "absent/f", "x"));
+  REQUIRE(batch.add(tmp / "f", "x"));
+  REQUIRE(batch.commit());
+  CHECK(names(tmp.path()) == std::vector<std::string>{"f"});
+}
+
 TEST_CASE("fsync_path and sync_filesystem") {
   TmpDir tmp;
   put_file(tmp / "f", "x");

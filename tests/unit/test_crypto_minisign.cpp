@@ -450,7 +450,7 @@ TEST_CASE("interop: bwv reads minisign's keys and verifies its signatures") {
   CHECK(sk->id() == pub->id);
 
   // minisign names the key in its public key's untrusted comment by the same number (it drops
-  // leading zeros: see the skipped test below).
+  // leading zeros: see the interop test below).
   const std::string prefix = "untrusted comment: minisign public key ";
   REQUIRE(pub_text.starts_with(prefix));
   const std::string printed = pub_text.substr(prefix.size(), pub_text.find('\n') - prefix.size());

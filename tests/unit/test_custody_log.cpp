@@ -326,6 +326,95 @@ TEST_CASE("append refuses a line over 1 MiB and leaves the log appendable") {
   CHECK_MESSAGE(next, why(next));
 }
 
+TEST_CASE("last_entry: none for a missing or empty log") {
+  TmpDir tmp;
+  const auto missing = custody::last_entry(tmp / "absent.jsonl");
+  REQUIRE_MESSAGE(missing, why(missing));
+  CHECK_FALSE(missing->has_value());
+  put_file(tmp / "empty.jsonl", "");
+  const auto empty = custody::last_entry(tmp / "empty.jsonl");
+  REQUIRE_MESSAGE(empty, why(empty));
+  CHECK_FALSE(empty->has_value());
+  // Only a torn line: no entry either.
+  put_file(tmp / "torn.jsonl", "{\"seq\":1,\"ti");
+  const auto torn = custody::last_entry(tmp / "torn.jsonl");
+  REQUIRE_MESSAGE(torn, why(torn));
+  CHECK_FALSE(torn->has_value());
+}
+
+TEST_CASE("last_entry returns the last complete line") {
+  TmpDir tmp;
+  const fs::Path log = tmp / "h.jsonl";
+  REQUIRE(custody::append(log, k_actor, {entry("only", "20261124-CAM0042-000001")}));
+  const auto one = custody::last_entry(log);
+  REQUIRE_MESSAGE(one, why(one));
+  REQUIRE(one->has_value());
+  CHECK((*one)->seq == 1);
+  CHECK((*one)->action == "only");
+  CHECK_FALSE((*one)->prev);
+
+  const auto written = custody::append(log, k_actor, {entry("a"), entry("b"), entry("c", "20261124-CAM0042-000002")});
+  REQUIRE(written);
+  const auto last = custody::last_entry(log);
+  REQUIRE_MESSAGE(last, why(last));
+  REQUIRE(last->has_value());
+  const custody::Entry& e = **last;
+  CHECK(e.seq == 4);
+  CHECK(e.action == "c");
+  CHECK(e.clip == "20261124-CAM0042-000002");
+  CHECK(e.time == written->back().time);
+  CHECK(e.host == "dock01");
+  CHECK(e.user == "alice");
+  CHECK(e.line == written->back().line);
+  CHECK(e.prev == written->back().prev);
+  CHECK(e.details["n"] == 1);
+  CHECK(e.source == log.string());
+
+  // A last line that is not an entry is an error, not silence.
+  put_file(log, "not json\n", /*append=*/true);
+  CHECK_FALSE(custody::last_entry(log));
+}
+
+TEST_CASE("last_entry ignores a torn tail") {
+  TmpDir tmp;
+  const fs::Path log = tmp / "h.jsonl";
+  REQUIRE(custody::append(log, k_actor, {entry("a"), entry("b"), entry("c")}));
+  const std::string intact = get_file(log);
+  put_file(log, "{\"seq\":4,\"time\":\"2026-11-24T1", /*append=*/true);
+  const auto last = custody::last_entry(log);
+  REQUIRE_MESSAGE(last, why(last));
+  REQUIRE(last->has_value());
+  CHECK((*last)->seq == 3);
+  CHECK((*last)->action == "c");
+  CHECK((*last)->line == lines_of(intact)[2]);
+  CHECK(get_file(log).size() > intact.size()); // only read: the tail is append's to cut
+}
+
+TEST_CASE("last_entry: a long last line is read whole") {
+  TmpDir tmp;
+  const fs::Path log = tmp / "h.jsonl";
+  REQUIRE(custody::append(log, k_actor, {entry("a")}));
+  REQUIRE(custody::append(log, k_actor, {blob_entry(900 * 1024)}));
+  const auto last = custody::last_entry(log);
+  REQUIRE_MESSAGE(last, why(last));
+  REQUIRE(last->has_value());
+  CHECK((*last)->seq == 2);
+  CHECK((*last)->details["blob"].get<std::string>().size() == 900 * 1024);
+}
+
+TEST_CASE("last_entry: a long last line and a long torn tail, each under 1 MiB") {
+  TmpDir tmp;
+  const fs::Path log = tmp / "h.jsonl";
+  REQUIRE(custody::append(log, k_actor, {entry("a")}));
+  REQUIRE(custody::append(log, k_actor, {blob_entry(600 * 1024)}));
+  put_file(log, "{\"seq\":3," + std::string(600 * 1024, 'x'), /*append=*/true);
+  const auto last = custody::last_entry(log);
+  REQUIRE_MESSAGE(last, why(last));
+  REQUIRE(last->has_value());
+  CHECK((*last)->seq == 2);
+  CHECK((*last)->action == "blob");
+}
+
 TEST_CASE("concurrent appends stay one chain") {
   TmpDir tmp;
   const fs::Path log = tmp / "h.jsonl";
