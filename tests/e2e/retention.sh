@@ -144,6 +144,18 @@ test_expect_success 'a clock earlier than the newest record deletes nothing (exi
   tree_state S >after && test_cmp before after
 '
 
+test_expect_success 'after the policy is edited, verify names out-of-place entries and --reindex mends them' '
+  setup_device S CAM03 &&
+  RECORD_START=$(date -u -d "+3100 days" +%Y-%m-%dT%H:%M:%SZ) record_clips S cam3 CAM03 v2.bin >id8 &&
+  at +3101d bwv-pull --store S cam3 >/dev/null &&
+  sed -i "s/\"days\": 31/\"days\": 7/" S/policy.json &&
+  test_must_fail --code 1 at +3101d bwv-verify --store S 2>err &&
+  grep -q "$(cat id8): not in expiry/.*bwv-retain --reindex" err &&
+  at +3101d bwv-retain --store S --reindex &&
+  at +3101d bwv-verify --store S &&
+  at +3109d bwv-retain --store S >out && grep -qx "$(cat id8)" out
+'
+
 test_expect_success 'a running bwv-flag (locks/policy held) makes bwv-retain exit 4 at once' '
   python3 - S/locks/policy <<PY &
 import fcntl, os, struct, sys, time
