@@ -145,6 +145,24 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
   return written;
 }
 
+Result<bool> has_entry(const std::vector<fs::Path>& logs, const std::string& clip, const std::string& action,
+                       const std::string& key, const std::string& value) {
+  for (const auto& log : logs)
+    for (const auto& e : BWV_TRY(read(log)).entries)
+      if (e.action == action && e.clip == clip && e.details.contains(key) && e.details[key] == value) return true;
+  return false;
+}
+
+Result<bool> ClipIndex::has(const std::string& clip) {
+  if (!m_loaded) {
+    for (const auto& log : BWV_TRY(m_logs()))
+      for (const auto& e : BWV_TRY(read(log)).entries)
+        if (e.action == m_action && e.clip) m_clips.insert(*e.clip);
+    m_loaded = true;
+  }
+  return m_clips.count(clip) > 0;
+}
+
 Result<std::optional<Entry>> last_entry(const fs::Path& log) {
   if (BWV_TRY(fs::kind_of(log)) == fs::Kind::none) return std::optional<Entry>();
   fs::Fd fd = BWV_TRY(fs::open_regular(log));

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,26 @@ struct ReadResult {
 
 // The last complete entry of a log, read from its tail (none for an empty or missing log).
 Result<std::optional<Entry>> last_entry(const fs::Path& log);
+
+// Whether any of the logs has an entry with this action for this clip whose details[key] is value.
+Result<bool> has_entry(const std::vector<fs::Path>& logs, const std::string& clip, const std::string& action,
+                       const std::string& key, const std::string& value);
+
+// The clips that have an entry with an action in any of the logs; the logs are listed and read
+// once, on the first question (the crash-recovery paths that need this are rare), so that logs
+// other hosts wrote while this process waited for a lock are seen.
+class ClipIndex {
+public:
+  using Lister = std::function<Result<std::vector<fs::Path>>()>;
+  ClipIndex(Lister logs, std::string action) : m_logs(std::move(logs)), m_action(std::move(action)) {}
+  Result<bool> has(const std::string& clip);
+
+private:
+  Lister m_logs;
+  std::string m_action;
+  bool m_loaded = false;
+  std::set<std::string> m_clips;
+};
 
 // Reads and checks one log: every line parses, seq counts up from 1, prev chains.
 Result<ReadResult> read(const fs::Path& log);

@@ -131,28 +131,6 @@ void remove_stale_staging(const Store& store, const std::string& host) {
   }
 }
 
-// Clips that have an ingest entry in some host's custody log; read once, only when needed.
-class IngestIndex {
-public:
-  explicit IngestIndex(const Store& store) : m_store(store) {}
-  Result<bool> has(const std::string& id) {
-    if (!m_loaded) {
-      for (const auto& log : BWV_TRY(m_store.custody_logs())) {
-        const auto res = BWV_TRY(custody::read(log));
-        for (const auto& e : res.entries)
-          if (e.action == "ingest" && e.clip) m_ids.insert(*e.clip);
-      }
-      m_loaded = true;
-    }
-    return m_ids.count(id) > 0;
-  }
-
-private:
-  const Store& m_store;
-  bool m_loaded = false;
-  std::set<std::string> m_ids;
-};
-
 json::Value ingest_details(const Candidate& c, const fs::Path& camera_dir) {
   json::Value d = json::Value::object();
   d["device"] = c.m.device;
@@ -203,11 +181,16 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       ++summary.refused;
       continue;
     }
+    if (c->m.start > std::time(nullptr) + 86400) {
+      events.problem(c->m.clip_id, "recorded at " + text::format_time(c->m.start) +
+                                       " by the camera's clock, which is ahead of this host's; ingested all the same");
+      ++summary.anomalies;
+    }
     bytes_total += c->sealed_size;
     by_device[c->m.device].push_back(std::move(*c));
   }
   std::atomic<std::uint64_t> bytes_done{0};
-  IngestIndex ingest_index(store);
+  custody::ClipIndex ingest_index([&store] { return store.custody_logs(); }, "ingest");
   const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
 
   for (auto& [device, cands] : by_device) {
@@ -219,14 +202,33 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     std::optional<std::pair<std::uint64_t, std::string>> prev; // seq and manifest SHA-256
     for (const auto& c : cands) {
       if (BWV_TRY(store.has_clip(c.m.clip_id))) {
-        const auto stored = store.load_clip(c.m.clip_id);
+        auto stored = store.load_clip(c.m.clip_id);
+        if (!stored && stored.error().code != Errc::check_failed) return std::unexpected(stored.error());
         if (!stored || stored->manifest_bytes != c.manifest_bytes) {
           events.problem(c.m.clip_id, "a different clip with this id is already in the store; refused");
           ++summary.refused;
           continue;
         }
+        // A receipt lets the camera delete its copy: only when the store's copy is really there
+        // (or was deleted by policy).
+        const auto kind = BWV_TRY(fs::kind_of(stored->video()));
+        std::uint64_t size = 0;
+        if (kind == fs::Kind::regular) size = BWV_TRY(fs::file_size(BWV_TRY(fs::open_regular(stored->video())).get(), stored->video()));
+        if (!(kind == fs::Kind::regular && size == c.m.video.size) && !BWV_TRY(Tombstone::load(*stored))) {
+          events.problem(c.m.clip_id, "already in the store, but its stored video is missing or damaged; not "
+                                      "receipted, so the camera keeps its copy (run bwv-verify)");
+          ++summary.refused;
+          continue;
+        }
         already.push_back(&c);
         prev = {c.m.seq, c.manifest_sha256};
+        continue;
+      }
+      // Another clip already holds this seq (a device whose counter restarted, or a cloned key).
+      if (const auto other = BWV_TRY(store.index_get(device, c.m.seq)); other && *other != c.m.clip_id) {
+        events.problem(c.m.clip_id, "device " + device + " seq " + std::to_string(c.m.seq) +
+                                        " is already stored as " + *other + "; refused");
+        ++summary.refused;
         continue;
       }
       if (c.m.seq > 1 && (!prev || prev->first != c.m.seq - 1)) {
@@ -275,6 +277,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
 
     // Already stored: complete what a crash may have left undone (index, expiry, custody).
     std::vector<const Candidate*> receipt_due = already;
+    std::vector<const Candidate*> fresh;
     std::vector<custody::NewEntry> custody_due;
     for (const Candidate* c : already) {
       BWV_CHECK(add_entries(*c, /*fresh=*/false));
@@ -347,8 +350,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         BWV_CHECK(add_entries(c, /*fresh=*/true));
         custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
         receipt_due.push_back(&c);
-        events.ingested(c.m);
-        ++summary.ingested;
+        fresh.push_back(&c);
       }
       for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
       begin = end;
@@ -358,6 +360,11 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
 
     // Custody before receipts: a camera may delete a clip only once the store has recorded it.
     BWV_CHECK(store.append_custody(actor, custody_due));
+    // Only now is a clip ingested: stored, indexed and on record.
+    for (const Candidate* c : fresh) {
+      events.ingested(c->m);
+      ++summary.ingested;
+    }
     std::sort(receipt_due.begin(), receipt_due.end(),
               [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
     const crypto::PublicKey store_pub = sign_key.public_key();

@@ -33,7 +33,8 @@ struct PullSummary {
   std::size_t receipted = 0;
   std::size_t refused = 0;
   std::size_t gaps = 0;
-  bool ok() const { return refused == 0 && gaps == 0; }
+  std::size_t anomalies = 0; // ingested, but something about them needs a look (a camera clock ahead)
+  bool ok() const { return refused == 0 && gaps == 0 && anomalies == 0; }
 };
 
 // One camera's storage. Errors that stop the whole camera (not a camera, locked, I/O on the store)

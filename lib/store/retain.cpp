@@ -22,38 +22,16 @@ json::Value time_or_null(std::optional<std::time_t> t) {
   return t ? json::Value(text::format_time(*t)) : json::Value(nullptr);
 }
 
-// The newest time the store has seen: the end of its newest clips and every host's last custody
-// entry. A clock earlier than this is wrong, and nothing is deleted by it.
+// The newest time the store has seen: every host's last custody entry, which includes the ingest
+// of its newest clip. A clock earlier than this is wrong, and nothing is deleted by it. A clip's
+// own times come from a camera's clock and are not trusted for this: one camera set years ahead
+// would otherwise stop retention for the whole store.
 Result<std::time_t> newest_time(const Store& store) {
   std::time_t newest = 0;
   for (const auto& log : BWV_TRY(store.custody_logs()))
     if (const auto e = BWV_TRY(custody::last_entry(log))) newest = std::max(newest, e->time);
-  // Clip ids begin with their start date: the last day directory holds the newest clips.
-  const auto ids = BWV_TRY(store.clip_ids());
-  for (auto it = ids.rbegin(); it != ids.rend() && it->compare(0, 8, ids.back(), 0, 8) == 0; ++it)
-    if (auto clip = store.load_clip(*it)) newest = std::max(newest, clip->manifest.end);
   return newest;
 }
-
-// Clips whose deletion is already in some custody log; read once, only when needed.
-class DeletionIndex {
-public:
-  explicit DeletionIndex(const Store& store) : m_store(store) {}
-  Result<bool> has(const std::string& id) {
-    if (!m_loaded) {
-      for (const auto& log : BWV_TRY(m_store.custody_logs()))
-        for (const auto& e : BWV_TRY(custody::read(log)).entries)
-          if (e.action == "retain-delete" && e.clip) m_ids.insert(*e.clip);
-      m_loaded = true;
-    }
-    return m_ids.count(id) > 0;
-  }
-
-private:
-  const Store& m_store;
-  bool m_loaded = false;
-  std::set<std::string> m_ids;
-};
 
 json::Value deletion_details(const Tombstone& t) {
   json::Value d = json::Value::object();
@@ -126,18 +104,29 @@ Result<bool> apply_flag(const Store& store, const Policy& policy, const custody:
     break;
   case FlagAction::release: changed = flags.holds.erase(req.name) > 0; break;
   }
-  if (changed) {
-    const Retention after = retention_of(policy, clip.manifest, flags);
-    json::Value d = json::Value::object();
-    d[req.action == FlagAction::category || req.action == FlagAction::uncategorise ? "category" : "hold"] = req.name;
-    if (req.action == FlagAction::category) d["case"] = req.case_ref;
-    d["reason"] = req.reason;
-    d["expires_before"] = time_or_null(before.expires);
-    d["expires_after"] = time_or_null(after.expires);
-    d["holds_after"] = after.holds;
-    // Custody first: a change is on record before it takes effect.
-    BWV_CHECK(store.append_custody(actor, {{action_name(req.action), id, d}}));
+  const bool protective = req.action == FlagAction::category || req.action == FlagAction::hold;
+  const Retention after = retention_of(policy, clip.manifest, flags);
+  json::Value d = json::Value::object();
+  d[req.action == FlagAction::category || req.action == FlagAction::uncategorise ? "category" : "hold"] = req.name;
+  if (req.action == FlagAction::category) d["case"] = req.case_ref;
+  d["reason"] = req.reason;
+  d["expires_before"] = time_or_null(before.expires);
+  d["expires_after"] = time_or_null(after.expires);
+  d["holds_after"] = after.holds;
+  const custody::NewEntry entry{action_name(req.action), id, d};
+  if (changed && protective) {
+    // A hold or a category takes effect before it is logged: a crash between the two never
+    // leaves a hold on record that does not stop deletion. A rerun completes the record (below).
     BWV_CHECK(save_flags(store, id, flags));
+    BWV_CHECK(store.append_custody(actor, {entry}));
+  } else if (changed) {
+    // A release is logged before it takes effect: nothing is ever released off the record.
+    BWV_CHECK(store.append_custody(actor, {entry}));
+    BWV_CHECK(save_flags(store, id, flags));
+  } else if (protective && !BWV_TRY(custody::has_entry(BWV_TRY(store.custody_logs()), id, entry.action,
+                                                       d.begin().key(), req.name))) {
+    // Already in effect but not on record: an earlier run was cut short between the two.
+    BWV_CHECK(store.append_custody(actor, {entry}));
   }
   // Also when nothing changed: completes an expiry move a crash may have cut short.
   BWV_CHECK(settle_expiry(store, policy, clip, flags));
@@ -150,9 +139,12 @@ Result<std::size_t> reindex(const Store& store, int wait_seconds) {
   const Policy policy = BWV_TRY(Policy::load(store));
   // Every clip's entry where its flags and the policy put it now...
   std::set<std::pair<std::string, std::string>> wanted; // day, id
+  std::set<std::string> indexed;                        // ids whose entries this run decides
   for (const auto& id : BWV_TRY(store.clip_ids())) {
     const StoredClip clip = BWV_TRY(store.load_clip(id));
+    // A deleted clip's entry stays until bwv-retain has recorded the deletion and removed it.
     if (BWV_TRY(Tombstone::load(clip))) continue;
+    indexed.insert(id);
     const Retention r = retention_of(policy, clip.manifest, BWV_TRY(load_flags(store, id)));
     wanted.insert({expiry_day(r.expires), id});
     BWV_CHECK(expiry_put(store, id, r.expires));
@@ -161,7 +153,8 @@ Result<std::size_t> reindex(const Store& store, int wait_seconds) {
   std::size_t removed = 0;
   for (const auto& day : BWV_TRY(fs::list_dir(store.root() / "expiry")))
     for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day)))
-      if (!id.starts_with(".") && !wanted.count({day, id})) {
+      // Only clips seen above: one pulled while this runs keeps the entry its pull wrote.
+      if (indexed.count(id) && !wanted.count({day, id})) {
         BWV_CHECK(fs::remove_file(store.root() / "expiry" / day / id));
         ++removed;
       }
@@ -189,7 +182,7 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
                       text::format_time(newest) + "); nothing deleted");
   }
   const std::time_t horizon = report ? now + std::time_t(*options.report_days) * 86400 : now;
-  DeletionIndex deletions(store);
+  custody::ClipIndex deletions([&store] { return store.custody_logs(); }, "retain-delete");
   std::vector<std::pair<std::string, custody::NewEntry>> batch; // expiry day and entry
   std::vector<std::pair<std::string, std::string>> extra_entries; // more entries of a handled clip
   std::set<std::string> recorded;                                  // deletions in this run's batches
@@ -231,6 +224,13 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
     if (*tomb) {
       // An earlier run was cut short, or the clip had a second entry: complete the record once.
       if (report || options.dry_run) return {};
+      if (video_present && !flags->holds.empty()) {
+        // Held since that run was cut short, before its video went: the hold wins.
+        BWV_CHECK(fs::remove_file(clip->dir / "deleted.json"));
+        BWV_CHECK(fs::fsync_path(clip->dir));
+        BWV_CHECK(settle_expiry(store, policy, *clip, *flags));
+        return {};
+      }
       if (video_present) BWV_CHECK(fs::remove_file(clip->video()));
       if (!recorded.count(id) && !BWV_TRY(deletions.has(id))) {
         batch.push_back({day, {"retain-delete", id, deletion_details(**tomb)}});

@@ -19,6 +19,7 @@ namespace {
 struct Loaded {
   bool ok = false;
   bool deleted = false; // the video was deleted by policy (a tombstone stands in for it)
+  std::set<std::string> holds; // in flags.json
   std::string device;
   std::uint64_t seq = 0;
   std::string manifest_sha256;
@@ -38,6 +39,8 @@ bool check_tombstone(const StoredClip& clip, ClipReport& report) {
   if ((*t)->size != clip.manifest.video.size || (*t)->video_sha256 != clip.manifest.video.sha256 ||
       (*t)->manifest_sha256 != clip.manifest_sha256)
     report.problems.push_back("deleted.json does not describe this clip's video and manifest");
+  if ((*t)->deleted < (*t)->expired)
+    report.problems.push_back("deleted.json says the video went before its retention ended");
   return true;
 }
 
@@ -100,6 +103,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
   report.clips.resize(ids.size());
   const Policy policy = BWV_TRY(Policy::load(store));
   std::vector<Loaded> loaded(ids.size());
+  std::vector<std::set<std::string>> holds_of(ids.size());
 
   // Per clip, on every core: manifest, signature, video.
   std::atomic<std::size_t> next{0};
@@ -126,14 +130,15 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
         if (auto flags = load_flags(store, ids[i]); !flags) {
           r.problems.push_back(flags.error().message);
         } else {
+          for (const auto& [ref, mark] : flags->holds) holds_of[i].insert(ref);
           const std::string day = expiry_day(retention_of(policy, clip->manifest, *flags).expires);
           if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
             r.problems.push_back("not in expiry/" + day + "/, where its flags and the policy put it: bwv-retain "
                                  "would not find it on time (bwv-retain --reindex mends the index)");
         }
       }
-      loaded[i] = {true, deleted, clip->manifest.device, clip->manifest.seq, clip->manifest_sha256,
-                   clip->manifest.prev_manifest_sha256};
+      loaded[i] = {true, deleted, std::move(holds_of[i]), clip->manifest.device, clip->manifest.seq,
+                   clip->manifest_sha256, clip->manifest.prev_manifest_sha256};
       ++done_clips;
       if (progress) {
         std::lock_guard lock(progress_mutex);
@@ -159,8 +164,25 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
 
   // Chains: each device's clips in seq order, each naming the previous manifest's SHA-256.
   std::map<std::string, std::map<std::uint64_t, std::size_t>> chains;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if (loaded[i].ok) chains[loaded[i].device][loaded[i].seq] = i;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!loaded[i].ok) continue;
+    auto [it, fresh] = chains[loaded[i].device].try_emplace(loaded[i].seq, i);
+    if (!fresh)
+      clip_problem(ids[i], "device " + loaded[i].device + " seq " + std::to_string(loaded[i].seq) +
+                               " is also claimed by " + ids[it->second] + " (a forked chain)");
+  }
+  // Index entries name clips; one naming a clip that is not here is a missing clip.
+  if (whole_store)
+    for (const auto& device : BWV_TRY(fs::list_dir(store.root() / "index")))
+      for (const auto& seq : BWV_TRY(fs::list_dir(store.root() / "index" / device))) {
+        auto id = store.index_get(device, std::strtoull(seq.c_str(), nullptr, 10));
+        if (!id) {
+          report.others.push_back({(store.root() / "index" / device / seq).string(), id.error().message});
+        } else if (*id && !index_of.count(**id)) {
+          report.others.push_back({**id, "missing: the index names it as device " + device + " seq " + seq +
+                                             ", but it is not in the store"});
+        }
+      }
   for (const auto& [device, by_seq] : chains) {
     std::uint64_t expect = 1;
     for (const auto& [seq, i] : by_seq) {
@@ -198,11 +220,32 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     logs.push_back(std::move(*res));
   }
   std::set<std::string> deletions;
+  std::vector<const custody::Entry*> merged;
   for (const auto& log : logs)
     for (const auto& e : log.entries) {
       if (e.action == "ingest" && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
       if (e.action == "retain-delete" && e.clip) deletions.insert(*e.clip);
+      if (e.clip) merged.push_back(&e);
     }
+  // Holds as the custody log tells them, in time order: a deletion while one was on record, or a
+  // flags.json that disagrees with the record, is tampering or damage.
+  std::stable_sort(merged.begin(), merged.end(), [](const custody::Entry* a, const custody::Entry* b) {
+    return a->time != b->time ? a->time < b->time : a->host != b->host ? a->host < b->host : a->seq < b->seq;
+  });
+  std::map<std::string, std::set<std::string>> held;
+  for (const custody::Entry* e : merged) {
+    const auto hold = e->details.find("hold");
+    if ((e->action == "flag-hold" || e->action == "flag-release") && hold != e->details.end() && hold->is_string()) {
+      if (e->action == "flag-hold") held[*e->clip].insert(hold->get<std::string>());
+      else held[*e->clip].erase(hold->get<std::string>());
+    } else if (e->action == "retain-delete" && !held[*e->clip].empty()) {
+      clip_problem(*e->clip, "deleted by bwv-retain (" + e->source + ":" + std::to_string(e->line_no) +
+                                 ") while the custody log shows it held (" + *held[*e->clip].begin() + ")");
+    }
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (loaded[i].ok && !loaded[i].deleted && held[ids[i]] != loaded[i].holds)
+      clip_problem(ids[i], "flags.json and the custody log disagree about its holds");
   std::map<std::pair<std::string, std::string>, std::time_t> revoked;
   for (const auto& d : BWV_TRY(store.devices()))
     if (d.revoked) revoked[{d.device, d.key_id()}] = *d.revoked;

@@ -121,7 +121,7 @@ exec_start() { sed -n 's/^ExecStart=[-@+!:]*\([^ ]*\).*/\1/p' "$1"; }
 # Copies of the units whose ExecStart= names the built commands: verify checks that they exist.
 units_for_build() { # units_for_build DIR
   mkdir -p "$1" &&
-    for u in bwv-retain.service bwv-retain.timer bwv-pull@.service; do
+    for u in bwv-retain.service bwv-retain.timer bwv-pull@.service bwv-dock@.service; do
       sed "s|^ExecStart=\([-@+!:]*\)[^ ]*/|ExecStart=\1$BWV_BUILD/cmd/|" "$units/$u" >"$1/$u" || return 1
     done
 }
@@ -245,6 +245,37 @@ test_expect_success 'bwv-pull@.service: oneshot on the mount point %f, retries o
   case "$(exec_start "$u")" in /*/bwv-pull) ;; *) false ;; esac
 '
 
+test_expect_success 'bwv-dock@.service: mounts /dev/%I as root, pulls as bwv, unmounts, retries only exit 4' '
+  u=$units/bwv-dock@.service &&
+  unit_keys "$u" Service.Type=oneshot Service.User=bwv Service.EnvironmentFile=-/etc/default/bwv \
+    Unit.BindsTo=dev-%i.device "Service.ExecStartPre=^+/bin/mount -o" Service.ExecStartPre=~/dev/%I \
+    "Service.ExecStart=\$ --wait 60 /run/bwv/dock/%I" Service.ExecStopPost=^+-/bin/umount \
+    Service.Restart=on-failure Service.RestartPreventExitStatus=!~4 \
+    "Service.RestartPreventExitStatus=1 2 3 5 6 7" Service.ReadWritePaths=~/srv/bwv $hardening &&
+  ! grep -q @BINDIR@ "$u" &&
+  case "$(exec_start "$u")" in /*/bwv-pull) ;; *) false ;; esac
+'
+
+test_expect_success 'udev rule: a block device labelled BWVCAM* wants bwv-dock@%k.service, which exists' '
+  python3 - "$BWV_SOURCE/scripts/udev/90-bwv-dock.rules" <<PY
+import re, sys
+text = open(sys.argv[1]).read().replace("\\\n", " ")
+rules = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("#")]
+assert len(rules) == 1, rules
+pairs = [p.strip() for p in rules[0].split(",")]
+keys = {}
+for p in pairs:
+    m = re.fullmatch(r"([A-Z_]+(?:\{[A-Za-z_]+\})?)(==|!=|\+=|-=|:=|=)\"([^\"]*)\"", p)
+    assert m, "not a udev key: " + p
+    keys[m.group(1) + m.group(2)] = m.group(3)
+want = {"ACTION==": "add", "SUBSYSTEM==": "block", "ENV{ID_FS_LABEL}==": "BWVCAM*",
+        "TAG+=": "systemd", "ENV{SYSTEMD_WANTS}+=": "bwv-dock@%k.service"}
+for k, v in want.items():
+    assert keys.get(k) == v, (k, keys.get(k))
+PY
+  test -f "$BWV_SOURCE/scripts/systemd/bwv-dock@.service.in"
+'
+
 test_expect_success 'the unit checker refuses a unit that retries exit 4 (it is not vacuous)' '
   sed "s/^RestartPreventExitStatus=.*/RestartPreventExitStatus=1 2 3/" "$units/bwv-retain.service" >bad.service &&
   test_must_fail unit_keys bad.service Service.RestartPreventExitStatus=!~4 "Service.RestartPreventExitStatus=1 2 3 5 6 7"
@@ -257,7 +288,7 @@ test_expect_success '/etc/default/bwv example sets BWV_STORE' '
 if [ $verify_works = yes ]; then
   test_expect_success 'systemd-analyze verify: the units, with ExecStart on the built commands' '
     units_for_build v &&
-    analyze verify --man=no v/bwv-retain.service v/bwv-retain.timer v/bwv-pull@media-bwv-cam1.service >out 2>&1 ||
+    analyze verify --man=no v/bwv-retain.service v/bwv-retain.timer v/bwv-pull@media-bwv-cam1.service v/bwv-dock@sdb1.service >out 2>&1 ||
       { cat out; false; }
     test ! -s out || { cat out; false; }
   '
