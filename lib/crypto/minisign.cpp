@@ -207,8 +207,13 @@ Result<std::string> SecretKey::to_file(const std::optional<std::string>& passphr
   } else {
     comment = "minisign secret key (unencrypted: keep it mode 0600)";
   }
-  return std::string(k_comment_prefix) + comment + "\n" +
-         text::to_base64({raw.data(), raw.size()}) + "\n";
+  // The base64 holds the secret key when unencrypted: built in place, its temporary wiped.
+  std::string b64 = text::to_base64({raw.data(), raw.size()});
+  std::string out = std::string(k_comment_prefix) + comment + "\n";
+  out += b64;
+  out += "\n";
+  sodium_memzero(b64.data(), b64.size());
+  return out;
 }
 
 Result<Signature> Signature::parse(std::string_view text, const std::string& subject) {

@@ -66,8 +66,13 @@ std::string SealSecretKey::to_file() const {
   raw.data()[1] = '1';
   std::memcpy(raw.data() + 2, m_id.data(), 8);
   std::memcpy(raw.data() + 10, m_sk.data(), 32);
-  return std::string(k_comment_prefix) + "bwv store sealing secret key " + key_id_string(m_id) +
-         " (keep it mode 0600)\n" + text::to_base64({raw.data(), raw.size()}) + "\n";
+  std::string b64 = text::to_base64({raw.data(), raw.size()});
+  std::string out = std::string(k_comment_prefix) + "bwv store sealing secret key " + key_id_string(m_id) +
+                    " (keep it mode 0600)\n";
+  out += b64;
+  out += "\n";
+  sodium_memzero(b64.data(), b64.size());
+  return out;
 }
 
 SealPublicKey SealSecretKey::public_key() const {

@@ -86,12 +86,17 @@ Result<Store> Store::init(const fs::Path& dir, const std::string& organisation) 
   cfg.created = std::time(nullptr);
   const crypto::SecretKey sk = crypto::SecretKey::generate();
   const crypto::SealSecretKey seal = crypto::SealSecretKey::generate();
-  const std::string key_text = BWV_TRY(sk.to_file(std::nullopt));
-  BWV_CHECK(fs::write_file_atomic(dir / "keys/store.key", key_text, 0600));
+  std::string key_text = BWV_TRY(sk.to_file(std::nullopt));
+  auto written = fs::write_file_atomic(dir / "keys/store.key", key_text, 0600);
+  sodium_memzero(key_text.data(), key_text.size());
+  BWV_CHECK(written);
   BWV_CHECK(fs::write_file_atomic(
       dir / "keys/store.pub",
       sk.public_key().to_file("bwv store public key " + crypto::key_id_string(sk.id()))));
-  BWV_CHECK(fs::write_file_atomic(dir / "keys/seal.key", seal.to_file(), 0600));
+  std::string seal_text = seal.to_file();
+  written = fs::write_file_atomic(dir / "keys/seal.key", seal_text, 0600);
+  sodium_memzero(seal_text.data(), seal_text.size());
+  BWV_CHECK(written);
   BWV_CHECK(fs::write_file_atomic(dir / "keys/seal.pub", seal.public_key().to_file()));
   json::Value v = json::Value::object();
   v["bwv_store"] = k_version;
