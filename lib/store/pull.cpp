@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -37,7 +39,7 @@ struct Staged {
   fs::Path dir;
 };
 
-constexpr std::size_t k_batch_bytes = std::size_t(2) << 30; // flush at least every 2 GiB
+constexpr std::uint64_t k_commit_bytes = 256 << 20; // a run of staged clips flushed and claimed at once
 
 Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f) {
   Candidate c;
@@ -115,6 +117,52 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
   BWV_CHECK(fs::write_staged(dir / "manifest.json.minisig", c.signature_text));
   return {};
 }
+
+// Runs stage_one(i) for every clip on worker threads, taking clips in order, while the caller
+// waits for runs of finished clips to commit. Stops and joins its threads when destroyed (also
+// when the caller returns early with an error).
+class Stager {
+public:
+  Stager(const std::vector<std::uint64_t>& sizes, unsigned jobs, std::function<void(std::size_t)> stage_one)
+      : m_sizes(sizes), m_done(sizes.size(), 0), m_stage_one(std::move(stage_one)) {
+    const std::size_t n = std::min<std::size_t>(jobs, sizes.size());
+    for (std::size_t t = 0; t < n; ++t) m_threads.emplace_back([this] { work(); });
+  }
+  ~Stager() {
+    m_stop = true;
+    for (auto& t : m_threads) t.join();
+  }
+  // Waits until clips [from, end) are staged, with end - from holding at least min_bytes or
+  // reaching the last clip; returns end.
+  std::size_t wait(std::size_t from, std::uint64_t min_bytes) {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+      std::size_t end = from;
+      std::uint64_t bytes = 0;
+      while (end < m_done.size() && m_done[end]) bytes += m_sizes[end++];
+      if (end > from && (end == m_done.size() || bytes >= min_bytes)) return end;
+      m_cv.wait(lock);
+    }
+  }
+
+private:
+  void work() {
+    for (std::size_t i; !m_stop && (i = m_next++) < m_done.size();) {
+      m_stage_one(i);
+      std::lock_guard lock(m_mutex);
+      m_done[i] = 1;
+      m_cv.notify_all();
+    }
+  }
+  const std::vector<std::uint64_t>& m_sizes;
+  std::vector<char> m_done;
+  std::function<void(std::size_t)> m_stage_one;
+  std::atomic<std::size_t> m_next{0};
+  std::atomic<bool> m_stop{false};
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::vector<std::thread> m_threads;
+};
 
 // Staging directories of this host whose process is gone are leftovers of a crash.
 void remove_stale_staging(const Store& store, const std::string& host) {
@@ -286,39 +334,32 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       bytes_done += c->sealed_size;
     }
 
-    // Stage in batches on every core, then flush once per batch and claim each clip by rename.
+    // Stage on every core while this thread flushes and claims each finished run of clips, in
+    // order: the disk writes one run while the cores decrypt the next.
+    std::vector<Staged> staged(to_stage.size());
+    std::vector<std::optional<Error>> errors(to_stage.size());
+    std::vector<std::uint64_t> sizes;
+    for (const Candidate* c : to_stage) sizes.push_back(c->sealed_size);
+    Stager stager(sizes, jobs, [&](std::size_t i) {
+      const Candidate& c = *to_stage[i];
+      const fs::Path dir = store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + "." +
+                                              c.m.clip_id + "." + fs::random_hex(4));
+      staged[i] = {&c, dir};
+      auto r = [&]() -> Result<void> {
+        if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
+        return stage(c, dir, seal, bytes_done);
+      }();
+      if (!r) errors[i] = r.error();
+      events.progress(bytes_done, bytes_total);
+    });
     for (std::size_t begin = 0; begin < to_stage.size();) {
-      std::size_t end = begin, batch_bytes = 0;
-      while (end < to_stage.size() && (end == begin || batch_bytes < k_batch_bytes))
-        batch_bytes += to_stage[end++]->sealed_size;
-
-      std::vector<Staged> staged(end - begin);
-      std::vector<std::optional<Error>> errors(end - begin);
-      std::atomic<std::size_t> next{begin};
-      auto worker = [&] {
-        for (std::size_t i; (i = next++) < end;) {
-          const Candidate& c = *to_stage[i];
-          const fs::Path dir = store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + "." +
-                                                  c.m.clip_id + "." + fs::random_hex(4));
-          staged[i - begin] = {&c, dir};
-          auto r = [&]() -> Result<void> {
-            if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
-            return stage(c, dir, seal, bytes_done);
-          }();
-          if (!r) errors[i - begin] = r.error();
-          events.progress(bytes_done, bytes_total);
-        }
-      };
-      std::vector<std::thread> threads;
-      for (unsigned t = 1; t < std::min<std::size_t>(jobs, end - begin); ++t) threads.emplace_back(worker);
-      worker();
-      for (auto& t : threads) t.join();
+      const std::size_t end = stager.wait(begin, k_commit_bytes);
 
       // One flush for the batch's data; an fsync of each file as well, for filesystems whose
       // syncfs is weaker than fsync (cheap once the data is on disk).
       BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
       std::vector<fs::Path> claimed_dirs;
-      for (std::size_t i = 0; i < staged.size(); ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         const Candidate& c = *staged[i].c;
         if (errors[i]) {
           (void)fs::remove_tree(staged[i].dir);
