@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const auto actor = BWV_TRY(bwv::custody::current_actor());
+    options.details = cmd.json() || options.report_days.has_value(); // the report prints each expiry
     Output out(cmd, options.dry_run);
     const auto s = BWV_TRY(bwv::store::retain(store, actor, options, out));
     if (!options.report_days)

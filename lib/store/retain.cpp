@@ -3,6 +3,7 @@
 #include "core/text.hpp"
 
 #include <set>
+#include <sys/stat.h>
 
 namespace bwv::store {
 
@@ -203,8 +204,37 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
     return {};
   };
 
+  const int unflagged_days = *policy.find(k_uncategorised)->days;
+  const std::time_t sure_before = horizon - std::time_t(unflagged_days + 1) * 86400;
+
+  // A clip with no flags is kept for the unflagged period from its start, and it started on the
+  // day its id names: once that day plus the period plus a day is past, it has certainly
+  // expired, and a dry run or report need not read its manifest to say so.
+  auto plainly_expired = [&](const std::string& id) -> Result<bool> {
+    if (!(report || options.dry_run) || options.details) return false;
+    const auto started = text::parse_time(id.substr(0, 4) + "-" + id.substr(4, 2) + "-" + id.substr(6, 2) + "T00:00:00Z");
+    if (!started || *started > sure_before) return false;
+    const fs::Path dir = BWV_TRY(store.clip_dir(id));
+    if (BWV_TRY(fs::kind_of(dir / "flags.json")) != fs::Kind::none ||
+        BWV_TRY(fs::kind_of(dir / "deleted.json")) != fs::Kind::none ||
+        BWV_TRY(fs::kind_of(dir / "manifest.json")) != fs::Kind::regular)
+      return false;
+    struct stat st {};
+    if (::lstat((dir / "video.mp4").c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false; // the full path reports it
+    const std::string rule = std::string(k_uncategorised) + " (" + std::to_string(unflagged_days) + " days)";
+    if (report) {
+      events.expiring(id, 0, rule);
+    } else {
+      ++summary.deleted;
+      summary.bytes += static_cast<std::uint64_t>(st.st_size);
+      events.deleted(id, 0, rule, static_cast<std::uint64_t>(st.st_size));
+    }
+    return true;
+  };
+
   // One clip; an error here stops the run (after the batch so far is recorded).
   auto one = [&](const std::string& day, const std::string& id) -> Result<void> {
+    if (BWV_TRY(plainly_expired(id))) return {};
     auto clip = store.load_clip(id);
     if (!clip) {
       events.problem(id, "in the expiry index but not loadable: " + clip.error().message);

@@ -38,6 +38,9 @@ struct RetainOptions {
   std::optional<int> report_days; // list what expires in the coming days; change nothing
   int wait_seconds = 0;
   std::time_t now = 0; // 0: the clock
+  // Whether events need each clip's exact expiry (JSON output). Without, a dry run or report
+  // decides the plainly expired clips from their ids and a few stats, reading no manifest.
+  bool details = true;
 };
 
 class RetainEvents {

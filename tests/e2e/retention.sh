@@ -81,6 +81,14 @@ test_expect_success '--dry-run at +32 days names what would go and changes no by
   tree_state S >after && test_cmp before after
 '
 
+test_expect_success 'the dry run decided from ids and stats agrees with the one that reads every manifest' '
+  for offset in +30d +31d +32d +33d +40d +3000d; do
+    at $offset bwv-retain --store S --dry-run | sort >fast &&
+    at $offset bwv-retain --store S --dry-run --json | python3 -c "import json,sys; [print(json.loads(l)[\"clip\"]) for l in sys.stdin]" | sort >full &&
+    test_cmp full fast || exit 1
+  done
+'
+
 test_expect_success 'at +32 days the unflagged clips go; flagged and held ones stay' '
   at +32d bwv-retain --store S >out &&
   sort out >got && test_cmp want got &&
