@@ -14,6 +14,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::names;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -24,11 +25,6 @@ namespace {
 constexpr std::size_t MiB = 1 << 20;
 constexpr std::time_t k_start = 1795514400; // 2026-11-24T10:00:00Z
 
-std::vector<std::string> names(const fs::Path& dir) {
-  const auto r = fs::list_dir(dir);
-  REQUIRE_MESSAGE(r, why(r));
-  return *r;
-}
 
 // A camera with its device key, provisioned with a store's signing and sealing keys.
 struct Camera {

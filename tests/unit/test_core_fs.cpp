@@ -16,6 +16,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::names;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -29,11 +30,6 @@ unsigned mode_of(const fs::Path& p) {
   return st.st_mode & 07777;
 }
 
-std::vector<std::string> names(const fs::Path& dir) {
-  const auto r = fs::list_dir(dir);
-  REQUIRE_MESSAGE(r, why(r));
-  return *r;
-}
 
 } // namespace
 

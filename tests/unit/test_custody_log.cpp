@@ -17,6 +17,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::EnvGuard;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -53,23 +54,6 @@ custody::ReadResult read_ok(const fs::Path& log) {
   return std::move(*r);
 }
 
-// Restores an environment variable when the test ends.
-class EnvGuard {
-public:
-  explicit EnvGuard(const char* name) : m_name(name) {
-    if (const char* v = std::getenv(name)) m_old = v;
-  }
-  ~EnvGuard() {
-    if (m_old)
-      ::setenv(m_name, m_old->c_str(), 1);
-    else
-      ::unsetenv(m_name);
-  }
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 } // namespace
 

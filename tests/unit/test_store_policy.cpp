@@ -14,6 +14,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::names;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -60,11 +61,6 @@ store::ClipFlags with_categories(const std::vector<std::string>& names) {
   return f;
 }
 
-std::vector<std::string> names(const fs::Path& dir) {
-  const auto r = fs::list_dir(dir);
-  REQUIRE_MESSAGE(r, why(r));
-  return *r;
-}
 
 // Which expiry directories hold an entry for id.
 std::vector<std::string> entries_of(const store::Store& s, const std::string& id) {

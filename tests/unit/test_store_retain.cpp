@@ -19,6 +19,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::EnvGuard;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -28,23 +29,6 @@ namespace {
 
 constexpr std::time_t k_day = 86400;
 
-// Restores an environment variable when the test ends.
-class EnvGuard {
-public:
-  explicit EnvGuard(const char* name) : m_name(name) {
-    if (const char* v = std::getenv(name)) m_old = v;
-  }
-  ~EnvGuard() {
-    if (m_old)
-      ::setenv(m_name, m_old->c_str(), 1);
-    else
-      ::unsetenv(m_name);
-  }
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 class PullLog : public store::PullEvents {
 public:

@@ -17,6 +17,7 @@ using namespace bwv;
 using bwv::test::contains;
 using bwv::test::get_file;
 using bwv::test::put_file;
+using bwv::test::EnvGuard;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -52,23 +53,6 @@ std::vector<custody::Entry> custody_entries(const store::Store& s) {
   return r->entries;
 }
 
-// Restores an environment variable when the test ends.
-class EnvGuard {
-public:
-  explicit EnvGuard(const char* name) : m_name(name) {
-    if (const char* v = std::getenv(name)) m_old = v;
-  }
-  ~EnvGuard() {
-    if (m_old)
-      ::setenv(m_name, m_old->c_str(), 1);
-    else
-      ::unsetenv(m_name);
-  }
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 // Writes a signed clip directory as a pull would leave it; its id.
 std::string put_clip(const store::Store& s, const crypto::SecretKey& device_key, const std::string& device,

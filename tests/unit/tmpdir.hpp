@@ -3,6 +3,9 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/fs.hpp"
+
+#include <doctest/doctest.h>
 
 #include <sodium.h>
 
@@ -14,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <optional>
+#include <vector>
 
 namespace bwv::test {
 
@@ -69,5 +74,30 @@ template <class T> std::string why(const Result<T>& r) {
 inline bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
+
+// The names in a directory, failing the test when it cannot be read.
+inline std::vector<std::string> names(const fs::Path& dir) {
+  const auto r = fs::list_dir(dir);
+  REQUIRE_MESSAGE(r, why(r));
+  return *r;
+}
+
+// Restores an environment variable when the test ends.
+class EnvGuard {
+public:
+  explicit EnvGuard(const char* name) : m_name(name) {
+    if (const char* v = std::getenv(name)) m_old = v;
+  }
+  ~EnvGuard() {
+    if (m_old)
+      ::setenv(m_name, m_old->c_str(), 1);
+    else
+      ::unsetenv(m_name);
+  }
+
+private:
+  const char* m_name;
+  std::optional<std::string> m_old;
+};
 
 } // namespace bwv::test
