@@ -4,6 +4,9 @@
 #include "core/text.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
+
+#include <cstring>
 #include <unistd.h>
 
 namespace bwv::camera {
@@ -46,44 +49,98 @@ Result<Receipt> Receipt::parse(std::string_view bytes, const std::string& subjec
   return rc;
 }
 
-SealedWriter::SealedWriter(fs::Path path, fs::Fd fd, const crypto::SealPublicKey& key)
-    : m_path(std::move(path)), m_fd(std::move(fd)), m_sealer(key) {
-  m_plain.reserve(crypto::k_seal_chunk);
+SealedWriter::SealedWriter(fs::Path path, fs::Fd fd, const crypto::SealPublicKey& key,
+                           std::size_t max_record)
+    : m_path(std::move(path)), m_fd(std::move(fd)), m_sealer(key, max_record) {
+  m_plain.reserve(max_record);
 }
 
-Result<SealedWriter> SealedWriter::create(const fs::Path& path, const crypto::SealPublicKey& key) {
+Result<SealedWriter> SealedWriter::create(const fs::Path& path, const crypto::SealPublicKey& key,
+                                          std::size_t max_record) {
+  if (max_record == 0 || max_record > crypto::k_seal_max_record)
+    return fail(Errc::internal, path, "invalid sealed record size");
   fs::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!fd) return fail_errno(path, "create", errno);
-  SealedWriter w(path, std::move(fd), key);
+  SealedWriter w(path, std::move(fd), key, max_record);
   BWV_CHECK(fs::write_all(w.m_fd.get(), w.m_sealer.header().data(), w.m_sealer.header().size(), path));
+  w.m_sealed = w.m_sealer.header().size();
   return w;
 }
 
-Result<void> SealedWriter::flush_chunk(bool final) {
+Result<void> SealedWriter::flush_record(bool final) {
   m_hasher.update(m_plain.data(), m_plain.size());
   m_out.clear();
   m_sealer.push(m_plain.data(), m_plain.size(), final, m_out);
+  sodium_memzero(m_plain.data(), m_plain.size());
   m_plain.clear();
-  return fs::write_all(m_fd.get(), m_out.data(), m_out.size(), m_path);
+  BWV_CHECK(fs::write_all(m_fd.get(), m_out.data(), m_out.size(), m_path));
+  m_sealed += m_out.size();
+  return {};
 }
 
 Result<void> SealedWriter::write(const unsigned char* data, std::size_t size) {
+  const std::size_t max = m_sealer.max_record();
   while (size > 0) {
-    const std::size_t n = std::min(size, crypto::k_seal_chunk - m_plain.size());
+    const std::size_t n = std::min(size, max - m_plain.size());
     m_plain.insert(m_plain.end(), data, data + n);
     data += n;
     size -= n;
-    // A full chunk is held back until more data shows it is not the last one.
-    if (m_plain.size() == crypto::k_seal_chunk && size > 0) BWV_CHECK(flush_chunk(false));
+    // A full record is held back until more data shows it is not the last one.
+    if (m_plain.size() == max && size > 0) BWV_CHECK(flush_record(false));
   }
   return {};
 }
 
+Result<void> SealedWriter::write_record(const unsigned char* data, std::size_t size) {
+  if (!m_plain.empty()) BWV_CHECK(flush_record(false));
+  const std::size_t max = m_sealer.max_record();
+  do {
+    const std::size_t n = std::min(size, max);
+    m_plain.assign(data, data + n);
+    BWV_CHECK(flush_record(false));
+    data += n;
+    size -= n;
+  } while (size > 0);
+  if (::fdatasync(m_fd.get()) != 0) return fail_errno(m_path, "fdatasync", errno);
+  return {};
+}
+
 Result<manifest::Video> SealedWriter::finish() {
-  BWV_CHECK(flush_chunk(true));
+  BWV_CHECK(flush_record(true));
   if (::fsync(m_fd.get()) != 0) return fail_errno(m_path, "fsync", errno);
   m_fd.close();
   return m_hasher.finish();
+}
+
+Result<SealedReader> SealedReader::open(const fs::Path& path, const crypto::SealSecretKey& key) {
+  fs::Fd fd = BWV_TRY(fs::open_regular(path));
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::string header(crypto::k_seal_header_size, '\0');
+  if (BWV_TRY(fs::read_full(fd.get(), header.data(), header.size(), path)) != header.size())
+    return fail(Errc::check_failed, path, "truncated sealed file");
+  auto u = BWV_TRY(crypto::Unsealer::open(key, header, path.string()));
+  SealedReader r(path, std::move(fd), std::move(u));
+  r.m_read = header.size();
+  return r;
+}
+
+Result<bool> SealedReader::next(std::vector<unsigned char>& plain) {
+  const std::string subject = m_path.string();
+  unsigned char prefix[crypto::k_seal_length_size];
+  const std::size_t got = BWV_TRY(fs::read_full(m_fd.get(), prefix, sizeof prefix, m_path));
+  if (got == 0) return false;
+  if (m_final) return fail(Errc::check_failed, subject, "data after the final record");
+  if (got != sizeof prefix) return fail(Errc::check_failed, subject, "truncated sealed file (a cut record)");
+  const std::size_t n = BWV_TRY(m_unsealer.record_length(prefix, subject));
+  m_cipher.resize(sizeof prefix + n + crypto::k_seal_abytes);
+  std::memcpy(m_cipher.data(), prefix, sizeof prefix);
+  const std::size_t body = m_cipher.size() - sizeof prefix;
+  if (BWV_TRY(fs::read_full(m_fd.get(), m_cipher.data() + sizeof prefix, body, m_path)) != body)
+    return fail(Errc::check_failed, subject, "truncated sealed file (a cut record)");
+  plain.resize(n);
+  BWV_CHECK(m_unsealer.pull(m_cipher.data(), m_cipher.size(), plain.data(), m_final, subject));
+  m_read += m_cipher.size();
+  return true;
 }
 
 Result<Storage> Storage::create(const fs::Path& dir, const crypto::PublicKey& device_key) {

@@ -30,23 +30,54 @@ struct Receipt {
 };
 
 // Streams a video into a sealed file, hashing the plaintext as it goes. Plaintext is held only
-// in memory, one chunk at a time.
+// in memory: one record's worth for write(), nothing after write_record() returns.
 class SealedWriter {
 public:
-  static Result<SealedWriter> create(const fs::Path& path, const crypto::SealPublicKey& key);
+  static Result<SealedWriter> create(const fs::Path& path, const crypto::SealPublicKey& key,
+                                     std::size_t max_record = crypto::k_seal_chunk);
+  // Buffers into records of the writer's record size.
   Result<void> write(const unsigned char* data, std::size_t size);
-  // Writes the final chunk and fsyncs; returns the plaintext's size and hashes.
+  // Seals data as one record of its own (after anything write() buffered) and makes it durable
+  // (fdatasync): the camera's one record per fMP4 fragment.
+  Result<void> write_record(const unsigned char* data, std::size_t size);
+  // Bytes of the sealed file written so far.
+  std::uint64_t sealed_size() const { return m_sealed; }
+  const manifest::VideoHasher& hasher() const { return m_hasher; }
+  // Writes the final record and fsyncs; returns the plaintext's size and hashes.
   Result<manifest::Video> finish();
 
 private:
-  SealedWriter(fs::Path path, fs::Fd fd, const crypto::SealPublicKey& key);
-  Result<void> flush_chunk(bool final);
+  SealedWriter(fs::Path path, fs::Fd fd, const crypto::SealPublicKey& key, std::size_t max_record);
+  Result<void> flush_record(bool final);
   fs::Path m_path;
   fs::Fd m_fd;
   crypto::Sealer m_sealer;
   manifest::VideoHasher m_hasher;
   std::vector<unsigned char> m_plain;
   std::string m_out;
+  std::uint64_t m_sealed = 0;
+};
+
+// Reads a sealed file record by record.
+class SealedReader {
+public:
+  static Result<SealedReader> open(const fs::Path& path, const crypto::SealSecretKey& key);
+  // The next record's plaintext into plain (resized), or false at the end of the file. An end
+  // before the final record is reported by final_seen() staying false, not as an error: only a
+  // recovered clip may end so, and only the caller knows whether it is one.
+  Result<bool> next(std::vector<unsigned char>& plain);
+  bool final_seen() const { return m_final; }
+  std::uint64_t sealed_read() const { return m_read; }
+
+private:
+  SealedReader(fs::Path path, fs::Fd fd, crypto::Unsealer u)
+      : m_path(std::move(path)), m_fd(std::move(fd)), m_unsealer(std::move(u)) {}
+  fs::Path m_path;
+  fs::Fd m_fd;
+  crypto::Unsealer m_unsealer;
+  std::vector<unsigned char> m_cipher;
+  bool m_final = false;
+  std::uint64_t m_read = 0;
 };
 
 struct ClipFiles {

@@ -8,8 +8,16 @@ namespace bwv::crypto {
 
 namespace {
 
-constexpr std::string_view k_magic = "BWVSEAL1";
-constexpr std::size_t k_ad_size = 20; // magic, key id, chunk size: bound into every chunk
+constexpr std::string_view k_magic = "BWVSEAL2";
+constexpr std::size_t k_ad_size = 20; // magic, key id, record size: bound into every record
+
+void put_le32(unsigned char* p, std::size_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+std::size_t get_le32(const unsigned char* p) {
+  return std::size_t(p[0]) | std::size_t(p[1]) << 8 | std::size_t(p[2]) << 16 | std::size_t(p[3]) << 24;
+}
 constexpr std::string_view k_comment_prefix = "untrusted comment: ";
 
 Result<std::vector<unsigned char>> seal_key_payload(std::string_view text, const std::string& subject,
@@ -82,14 +90,14 @@ SealPublicKey SealSecretKey::public_key() const {
   return pub;
 }
 
-Sealer::Sealer(const SealPublicKey& key) {
+Sealer::Sealer(const SealPublicKey& key, std::size_t max_record) : m_max(max_record) {
   SecretBytes stream_key(crypto_secretstream_xchacha20poly1305_KEYBYTES);
   crypto_secretstream_xchacha20poly1305_keygen(stream_key.data());
   m_header.resize(k_seal_header_size);
   auto* p = reinterpret_cast<unsigned char*>(m_header.data());
   std::memcpy(p, k_magic.data(), 8);
   std::memcpy(p + 8, key.id.data(), 8);
-  for (int i = 0; i < 4; ++i) p[16 + i] = static_cast<unsigned char>(k_seal_chunk >> (8 * i));
+  put_le32(p + 16, m_max);
   crypto_box_seal(p + 20, stream_key.data(), stream_key.size(), key.pk.data());
   crypto_secretstream_xchacha20poly1305_init_push(&m_state, p + 20 + crypto_box_SEALBYTES + 32,
                                                   stream_key.data());
@@ -97,11 +105,16 @@ Sealer::Sealer(const SealPublicKey& key) {
 
 void Sealer::push(const unsigned char* plain, std::size_t size, bool final, std::string& out) {
   const std::size_t at = out.size();
-  out.resize(at + size + k_seal_abytes);
-  crypto_secretstream_xchacha20poly1305_push(
-      &m_state, reinterpret_cast<unsigned char*>(out.data() + at), nullptr, plain, size,
-      reinterpret_cast<const unsigned char*>(m_header.data()), k_ad_size,
-      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+  out.resize(at + k_seal_length_size + size + k_seal_abytes);
+  auto* rec = reinterpret_cast<unsigned char*>(out.data() + at);
+  put_le32(rec, size);
+  // The length is authenticated with the header fields, so a record cannot be cut or stretched.
+  unsigned char ad[k_ad_size + k_seal_length_size];
+  std::memcpy(ad, m_header.data(), k_ad_size);
+  std::memcpy(ad + k_ad_size, rec, k_seal_length_size);
+  crypto_secretstream_xchacha20poly1305_push(&m_state, rec + k_seal_length_size, nullptr, plain, size,
+                                             ad, sizeof ad,
+                                             final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
 }
 
 Result<Unsealer> Unsealer::open(const SealSecretKey& key, std::string_view header,
@@ -117,10 +130,9 @@ Result<Unsealer> Unsealer::open(const SealSecretKey& key, std::string_view heade
                     key_id_string(key.m_id));
   }
   Unsealer u;
-  u.m_chunk = std::size_t(p[16]) | std::size_t(p[17]) << 8 | std::size_t(p[18]) << 16 |
-              std::size_t(p[19]) << 24;
-  if (u.m_chunk == 0 || u.m_chunk > (64u << 20))
-    return fail(Errc::check_failed, subject, "sealed file has an invalid chunk size");
+  u.m_max = get_le32(p + 16);
+  if (u.m_max == 0 || u.m_max > k_seal_max_record)
+    return fail(Errc::check_failed, subject, "sealed file has an invalid record size");
   u.m_ad.assign(header.substr(0, k_ad_size));
   const auto pub = key.public_key();
   SecretBytes stream_key(32);
@@ -134,17 +146,30 @@ Result<Unsealer> Unsealer::open(const SealSecretKey& key, std::string_view heade
   return u;
 }
 
-Result<std::size_t> Unsealer::pull(const unsigned char* cipher, std::size_t size,
-                                   unsigned char* plain, bool& final, const std::string& subject) {
+Result<std::size_t> Unsealer::record_length(const unsigned char* prefix, const std::string& subject) const {
+  const std::size_t n = get_le32(prefix);
+  if (n > m_max)
+    return fail(Errc::check_failed, subject,
+                "sealed record of " + std::to_string(n) + " bytes is over the file's " +
+                    std::to_string(m_max) + "-byte limit (damaged or forged)");
+  return n;
+}
+
+Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsigned char* plain,
+                            bool& final, const std::string& subject) {
   unsigned long long plain_len = 0;
   unsigned char tag = 0;
-  if (size < k_seal_abytes ||
-      crypto_secretstream_xchacha20poly1305_pull(
-          &m_state, plain, &plain_len, &tag, cipher, size,
-          reinterpret_cast<const unsigned char*>(m_ad.data()), m_ad.size()) != 0)
+  unsigned char ad[k_ad_size + k_seal_length_size];
+  std::memcpy(ad, m_ad.data(), k_ad_size);
+  if (size >= k_seal_length_size) std::memcpy(ad + k_ad_size, record, k_seal_length_size);
+  if (size < k_seal_length_size + k_seal_abytes ||
+      get_le32(record) != size - k_seal_length_size - k_seal_abytes ||
+      crypto_secretstream_xchacha20poly1305_pull(&m_state, plain, &plain_len, &tag,
+                                                 record + k_seal_length_size,
+                                                 size - k_seal_length_size, ad, sizeof ad) != 0)
     return fail(Errc::check_failed, subject, "sealed data is damaged or forged (authentication failed)");
   final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
-  return static_cast<std::size_t>(plain_len);
+  return {};
 }
 
 } // namespace bwv::crypto

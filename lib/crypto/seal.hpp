@@ -14,10 +14,15 @@
 
 namespace bwv::crypto {
 
-inline constexpr std::size_t k_seal_chunk = 1 << 20; // plaintext bytes per chunk
+// A sealed file is a header and then records, each a 4-byte length and one secretstream message.
+// Records let the camera seal every fMP4 fragment as it completes (nothing buffered in plaintext
+// across fragments, nothing lost to a power cut but the fragment being written).
+inline constexpr std::size_t k_seal_chunk = 1 << 20;        // record size for whole files
+inline constexpr std::size_t k_seal_max_record = 64u << 20; // the largest record any reader takes
 inline constexpr std::size_t k_seal_header_size = 8 + 8 + 4 + crypto_box_SEALBYTES + 32 +
                                                   crypto_secretstream_xchacha20poly1305_HEADERBYTES;
 inline constexpr std::size_t k_seal_abytes = crypto_secretstream_xchacha20poly1305_ABYTES;
+inline constexpr std::size_t k_seal_length_size = 4; // before each record: its plaintext length
 
 struct SealPublicKey {
   KeyId id{};
@@ -40,17 +45,19 @@ private:
   SecretBytes m_sk;
 };
 
-// Writes a sealed stream: header() once, then push() each chunk of k_seal_chunk plaintext bytes
-// (the last may be shorter or empty) with final set on the last.
+// Writes a sealed stream: header() once, then push() each record of at most max_record plaintext
+// bytes, with final set on the last (which may be empty).
 class Sealer {
 public:
-  explicit Sealer(const SealPublicKey& key);
+  explicit Sealer(const SealPublicKey& key, std::size_t max_record = k_seal_chunk);
   const std::string& header() const { return m_header; }
-  // Appends the ciphertext of one chunk to out.
+  std::size_t max_record() const { return m_max; }
+  // Appends one record (length and ciphertext) to out.
   void push(const unsigned char* plain, std::size_t size, bool final, std::string& out);
 
 private:
   std::string m_header;
+  std::size_t m_max;
   crypto_secretstream_xchacha20poly1305_state m_state{};
 };
 
@@ -59,16 +66,19 @@ public:
   // header: the first k_seal_header_size bytes of the sealed file.
   static Result<Unsealer> open(const SealSecretKey& key, std::string_view header,
                                const std::string& subject);
-  std::size_t chunk_size() const { return m_chunk; }
-  // Decrypts one chunk (chunk_size() + k_seal_abytes bytes, the last may be shorter); returns the
-  // plaintext size and sets final when the stream's last chunk was read.
-  Result<std::size_t> pull(const unsigned char* cipher, std::size_t size, unsigned char* plain,
-                           bool& final, const std::string& subject);
+  // The largest record's plaintext, from the header: a buffer this big takes any record.
+  std::size_t max_record() const { return m_max; }
+  // The plaintext length a record's 4-byte prefix announces, refused when over max_record().
+  Result<std::size_t> record_length(const unsigned char* prefix, const std::string& subject) const;
+  // Decrypts one record: its prefix and then length + k_seal_abytes bytes of ciphertext. Sets
+  // final when it was the stream's last record.
+  Result<void> pull(const unsigned char* record, std::size_t size, unsigned char* plain, bool& final,
+                    const std::string& subject);
 
 private:
   Unsealer() = default;
   std::string m_ad;
-  std::size_t m_chunk = 0;
+  std::size_t m_max = 0;
   crypto_secretstream_xchacha20poly1305_state m_state{};
 };
 

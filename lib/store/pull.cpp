@@ -70,14 +70,7 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
 Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSecretKey& seal,
                    std::atomic<std::uint64_t>& done) {
   const std::string subject = c.files.sealed.string();
-  fs::Fd in = BWV_TRY(fs::open_regular(c.files.sealed));
-  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::string header(crypto::k_seal_header_size, '\0');
-  if (BWV_TRY(fs::read_full(in.get(), header.data(), header.size(), c.files.sealed)) != header.size())
-    return fail(Errc::check_failed, subject, "truncated sealed file");
-  auto unsealer = BWV_TRY(crypto::Unsealer::open(seal, header, subject));
-  if (unsealer.chunk_size() != c.m.video.chunk_size)
-    return fail(Errc::check_failed, subject, "sealed chunk size differs from the manifest's");
+  auto reader = BWV_TRY(camera::SealedReader::open(c.files.sealed, seal));
 
   const fs::Path video = dir / "video.mp4";
   fs::Fd out(::open(video.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
@@ -85,28 +78,23 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
   // The whole-file SHA-256 is what binds the video to the signed manifest; the chunk hashes only
   // locate damage later, so they cost nothing here.
   crypto::Sha256 hash;
-  const std::size_t cipher_chunk = unsealer.chunk_size() + crypto::k_seal_abytes;
-  std::vector<unsigned char> cipher(cipher_chunk), plain(unsealer.chunk_size());
-  bool final = false;
-  std::uint64_t plain_total = 0;
-  while (!final) {
-    const std::size_t n = BWV_TRY(fs::read_full(in.get(), cipher.data(), cipher.size(), c.files.sealed));
-    if (n == 0) return fail(Errc::check_failed, subject, "truncated sealed file (no final chunk)");
-    const std::size_t p = BWV_TRY(unsealer.pull(cipher.data(), n, plain.data(), final, subject));
-    if (!final && n != cipher.size())
-      return fail(Errc::check_failed, subject, "truncated sealed file (short chunk)");
-    plain_total += p;
+  std::vector<unsigned char> plain;
+  std::uint64_t plain_total = 0, sealed_seen = reader.sealed_read();
+  while (BWV_TRY(reader.next(plain))) {
+    plain_total += plain.size();
     if (plain_total > c.m.video.size)
       return fail(Errc::check_failed, c.files.id,
                   "video does not match its manifest: larger than its " +
                       std::to_string(c.m.video.size) + " bytes");
-    hash.update(plain.data(), p);
-    BWV_CHECK(fs::write_all(out.get(), plain.data(), p, video));
-    done += n;
+    hash.update(plain.data(), plain.size());
+    BWV_CHECK(fs::write_all(out.get(), plain.data(), plain.size(), video));
+    done += reader.sealed_read() - sealed_seen;
+    sealed_seen = reader.sealed_read();
   }
-  unsigned char extra;
-  if (BWV_TRY(fs::read_full(in.get(), &extra, 1, c.files.sealed)) != 0)
-    return fail(Errc::check_failed, subject, "data after the final chunk");
+  // Only a clip the camera finalised after a power cut, and says so in its signed manifest, may
+  // end without the final record; its size and hash below still bind every byte.
+  if (!reader.final_seen() && !c.m.recovered)
+    return fail(Errc::check_failed, subject, "truncated sealed file (no final record)");
   if (plain_total != c.m.video.size)
     return fail(Errc::check_failed, c.files.id,
                 "video does not match its manifest: " + std::to_string(plain_total) + " bytes, the manifest says " +

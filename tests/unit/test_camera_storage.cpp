@@ -119,21 +119,11 @@ std::string all_problems(const std::vector<camera::Problem>& problems) {
 
 // Unseals a whole sealed file.
 Result<std::string> unseal_file(const fs::Path& path, const crypto::SealSecretKey& key) {
-  const std::string file = get_file(path);
-  auto u = BWV_TRY(crypto::Unsealer::open(key, file, path.string()));
+  auto r = BWV_TRY(camera::SealedReader::open(path, key));
   std::string plain_text;
-  std::vector<unsigned char> plain(u.chunk_size());
-  bool final = false;
-  std::size_t pos = crypto::k_seal_header_size;
-  while (!final) {
-    if (pos >= file.size()) return fail(Errc::check_failed, path, "no final chunk");
-    const std::size_t n = std::min(u.chunk_size() + crypto::k_seal_abytes, file.size() - pos);
-    const std::size_t got = BWV_TRY(u.pull(reinterpret_cast<const unsigned char*>(file.data() + pos), n,
-                                           plain.data(), final, path.string()));
-    plain_text.append(reinterpret_cast<const char*>(plain.data()), got);
-    pos += n;
-  }
-  if (pos != file.size()) return fail(Errc::check_failed, path, "data after the final chunk");
+  std::vector<unsigned char> plain;
+  while (BWV_TRY(r.next(plain))) plain_text.append(reinterpret_cast<const char*>(plain.data()), plain.size());
+  if (!r.final_seen()) return fail(Errc::check_failed, path, "no final record");
   return plain_text;
 }
 
@@ -254,7 +244,8 @@ TEST_CASE("SealedWriter: chunking and hashes") {
     CHECK(video->sha256 == crypto::sha256_hex(data));
     CHECK(video->chunks.size() == (size + MiB - 1) / MiB);
     const std::size_t sealed_chunks = size == 0 ? 1 : (size + MiB - 1) / MiB;
-    CHECK(std::filesystem::file_size(path) == crypto::k_seal_header_size + size + sealed_chunks * crypto::k_seal_abytes);
+    CHECK(std::filesystem::file_size(path) == crypto::k_seal_header_size + size +
+                                                  sealed_chunks * (crypto::k_seal_length_size + crypto::k_seal_abytes));
     const auto plain = unseal_file(path, seal);
     REQUIRE_MESSAGE(plain, why(plain));
     CHECK((*plain == data)); // no dump of the bytes on failure
@@ -590,5 +581,349 @@ TEST_CASE("has_receipt after write_receipts: this store's key and this clip's ha
   put_file(cam.storage->receipt_path(a).string() + ".minisig", crypto::sign(cam.store, rb.write(), "t").to_file());
   CHECK_FALSE(has(cam.store.public_key(), rb.manifest_sha256, rb.video_sha256));
 }
+
+namespace {
+
+const unsigned char* ubytes(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// What a SealedReader yields for a file: the records read, whether the final one was among them,
+// the sealed bytes read, and the error that stopped it, if any.
+struct ReadBack {
+  std::vector<std::string> records;
+  bool final_seen = false;
+  std::uint64_t sealed_read = 0;
+  std::optional<Error> error;
+  std::string plain() const {
+    std::string s;
+    for (const auto& r : records) s += r;
+    return s;
+  }
+};
+
+ReadBack read_back(const fs::Path& path, const crypto::SealSecretKey& key) {
+  ReadBack rb;
+  auto r = camera::SealedReader::open(path, key);
+  if (!r) {
+    rb.error = r.error();
+    return rb;
+  }
+  std::vector<unsigned char> plain;
+  for (;;) {
+    const auto more = r->next(plain);
+    if (!more) {
+      rb.error = more.error();
+      break;
+    }
+    if (!*more) break;
+    rb.records.emplace_back(reinterpret_cast<const char*>(plain.data()), plain.size());
+  }
+  rb.final_seen = r->final_seen();
+  rb.sealed_read = r->sealed_read();
+  return rb;
+}
+
+std::string error_text(const ReadBack& rb) { return rb.error ? rb.error->subject + ": " + rb.error->message : "ok"; }
+
+// The sealed size of a record of n plaintext bytes.
+constexpr std::uint64_t sealed_record(std::size_t n) { return crypto::k_seal_length_size + n + crypto::k_seal_abytes; }
+
+// A sealed file written fragment by fragment, as the camera does, finished; the offsets where each
+// record ends (the header's end first; the last is the end of the final record).
+struct Fragments {
+  std::vector<std::string> fragments;
+  std::vector<std::uint64_t> ends;
+};
+
+Fragments write_fragments(const fs::Path& path, const crypto::SealPublicKey& key,
+                          const std::vector<std::size_t>& sizes) {
+  Fragments f;
+  auto w = camera::SealedWriter::create(path, key);
+  REQUIRE_MESSAGE(w, why(w));
+  f.ends.push_back(w->sealed_size());
+  for (std::size_t n : sizes) {
+    f.fragments.push_back(test::random_bytes(n));
+    const auto r = w->write_record(ubytes(f.fragments.back()), n);
+    REQUIRE_MESSAGE(r, why(r));
+    f.ends.push_back(w->sealed_size());
+  }
+  const auto video = w->finish();
+  REQUIRE_MESSAGE(video, why(video));
+  f.ends.push_back(w->sealed_size());
+  return f;
+}
+
+} // namespace
+
+TEST_CASE("SealedWriter: create refuses a record size of 0 or over 64 MiB") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  for (std::size_t max : {std::size_t(0), crypto::k_seal_max_record + 1}) {
+    CAPTURE(max);
+    const fs::Path path = tmp / "s";
+    CHECK_FALSE(camera::SealedWriter::create(path, seal.public_key(), max));
+    CHECK(fs::kind_of(path) == fs::Kind::none);
+  }
+  auto w = camera::SealedWriter::create(tmp / "one", seal.public_key(), 1);
+  REQUIRE_MESSAGE(w, why(w));
+  REQUIRE(w->write(ubytes("abc"), 3));
+  REQUIRE(w->finish());
+  const ReadBack rb = read_back(tmp / "one", seal);
+  CHECK_MESSAGE(!rb.error, error_text(rb));
+  CHECK(rb.records == std::vector<std::string>{"a", "b", "c"}); // the last record is final
+  CHECK(rb.final_seen);
+}
+
+TEST_CASE("SealedWriter: write_record seals a record of its own, after what write() buffered") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  const fs::Path path = tmp / "s";
+  auto w = camera::SealedWriter::create(path, seal.public_key(), 1000);
+  REQUIRE_MESSAGE(w, why(w));
+  const std::string a = test::random_bytes(300), b = test::random_bytes(50), c = test::random_bytes(2500),
+                    d = test::random_bytes(700), e = test::random_bytes(1000), f = test::random_bytes(2300),
+                    g = test::random_bytes(10);
+  REQUIRE(w->write(ubytes(a), a.size()));        // buffered
+  REQUIRE(w->write_record(ubytes(b), b.size())); // [a] [b]
+  REQUIRE(w->write(ubytes(c), c.size()));        // [c 0..1000) [c 1000..2000), 500 buffered
+  REQUIRE(w->write_record(ubytes(d), d.size())); // [c 2000..) [d]
+  REQUIRE(w->write_record(ubytes(e), e.size())); // [e]: exactly the record size
+  REQUIRE(w->write_record(ubytes(f), f.size())); // over the record size: split
+  REQUIRE(w->write(ubytes(g), g.size()));        // buffered, then the final record
+  const auto video = w->finish();
+  REQUIRE_MESSAGE(video, why(video));
+  const std::string all = a + b + c + d + e + f + g;
+  CHECK(video->size == all.size());
+  CHECK(video->sha256 == crypto::sha256_hex(all));
+
+  const std::string file = get_file(path);
+  CHECK(file.substr(0, 8) == "BWVSEAL2");
+  CHECK(file.substr(16, 4) == std::string("\xe8\x03\x00\x00", 4)); // 1000, little-endian
+
+  const ReadBack rb = read_back(path, seal);
+  REQUIRE_MESSAGE(!rb.error, error_text(rb));
+  CHECK(rb.final_seen);
+  CHECK(rb.sealed_read == file.size());
+  REQUIRE(rb.records.size() >= 10);
+  const std::vector<std::string> expected = {a, b, c.substr(0, 1000), c.substr(1000, 1000), c.substr(2000), d, e};
+  CHECK((std::vector<std::string>(rb.records.begin(), rb.records.begin() + 7) == expected));
+  std::string split;
+  for (std::size_t i = 7; i + 1 < rb.records.size(); ++i) {
+    CHECK(rb.records[i].size() <= 1000);
+    split += rb.records[i];
+  }
+  CHECK((split == f));
+  CHECK((rb.records.back() == g));
+  CHECK((rb.plain() == all));
+}
+
+TEST_CASE("SealedWriter: sealed_size() is the file's size after each record") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  const fs::Path path = tmp / "s";
+  auto w = camera::SealedWriter::create(path, seal.public_key());
+  REQUIRE_MESSAGE(w, why(w));
+  CHECK(w->sealed_size() == crypto::k_seal_header_size);
+  CHECK(std::filesystem::file_size(path) == w->sealed_size());
+
+  std::string all;
+  std::uint64_t expected = crypto::k_seal_header_size;
+  for (std::size_t n : {std::size_t(1), std::size_t(5000), std::size_t(300000), MiB, std::size_t(77)}) {
+    CAPTURE(n);
+    const std::string frag = test::random_bytes(n);
+    all += frag;
+    REQUIRE(w->write_record(ubytes(frag), n));
+    expected += sealed_record(n);
+    CHECK(w->sealed_size() == expected);
+    CHECK(std::filesystem::file_size(path) == w->sealed_size());
+  }
+  // A fragment over the record size goes as more than one record, all written.
+  const std::string big = test::random_bytes(MiB + 1);
+  all += big;
+  REQUIRE(w->write_record(ubytes(big), big.size()));
+  CHECK(w->sealed_size() >= expected + sealed_record(big.size()));
+  CHECK(std::filesystem::file_size(path) == w->sealed_size());
+  expected = w->sealed_size();
+
+  // write() holds back what does not fill a record, and writes what does.
+  const std::string small = test::random_bytes(1000);
+  all += small;
+  REQUIRE(w->write(ubytes(small), small.size()));
+  CHECK(w->sealed_size() == expected);
+  CHECK(std::filesystem::file_size(path) == expected);
+  const std::string more = test::random_bytes(MiB + 10);
+  all += more;
+  REQUIRE(w->write(ubytes(more), more.size()));
+  CHECK(w->sealed_size() == expected + sealed_record(MiB));
+  CHECK(std::filesystem::file_size(path) == w->sealed_size());
+
+  const auto video = w->finish();
+  REQUIRE_MESSAGE(video, why(video));
+  CHECK(w->sealed_size() == expected + sealed_record(MiB) + sealed_record(1010));
+  CHECK(std::filesystem::file_size(path) == w->sealed_size());
+
+  // The manifest's 1 MiB chunk hashes do not depend on where the records fell.
+  manifest::VideoHasher one_go;
+  one_go.update(ubytes(all), all.size());
+  const manifest::Video whole = one_go.finish();
+  CHECK(video->size == all.size());
+  CHECK(video->sha256 == whole.sha256);
+  CHECK(video->chunk_size == MiB);
+  CHECK(video->chunks == whole.chunks);
+  CHECK(video->chunks.size() == (all.size() + MiB - 1) / MiB);
+
+  const ReadBack rb = read_back(path, seal);
+  REQUIRE_MESSAGE(!rb.error, error_text(rb));
+  CHECK(rb.final_seen);
+  CHECK(rb.sealed_read == w->sealed_size());
+  CHECK((rb.plain() == all));
+}
+
+TEST_CASE("SealedReader: a file cut after N complete records yields exactly those, with no final record") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  const fs::Path path = tmp / "s", cut = tmp / "cut";
+  const std::vector<std::size_t> sizes = {1, 5000, 70000, 1000, MiB, 123};
+
+  // A power cut after each fragment: what the file holds then.
+  auto w = camera::SealedWriter::create(path, seal.public_key());
+  REQUIRE_MESSAGE(w, why(w));
+  std::vector<std::string> fragments;
+  for (std::size_t i = 0; i <= sizes.size(); ++i) {
+    CAPTURE(i);
+    const std::string snapshot = get_file(path); // the writer still open
+    CHECK(snapshot.size() == w->sealed_size());
+    put_file(cut, snapshot);
+    const ReadBack rb = read_back(cut, seal);
+    REQUIRE_MESSAGE(!rb.error, error_text(rb));
+    CHECK((rb.records == fragments));
+    CHECK_FALSE(rb.final_seen);
+    CHECK(rb.sealed_read == snapshot.size());
+    if (i == sizes.size()) break;
+    fragments.push_back(test::random_bytes(sizes[i]));
+    REQUIRE(w->write_record(ubytes(fragments.back()), sizes[i]));
+  }
+  REQUIRE(w->finish());
+
+  // The finished file, whole and cut at each record boundary.
+  const Fragments f = write_fragments(path, seal.public_key(), sizes);
+  REQUIRE(f.ends.size() == sizes.size() + 2);
+  CHECK(f.ends.back() == std::filesystem::file_size(path));
+  const ReadBack whole = read_back(path, seal);
+  REQUIRE_MESSAGE(!whole.error, error_text(whole));
+  CHECK(whole.final_seen);
+  REQUIRE(whole.records.size() == sizes.size() + 1);
+  CHECK((std::vector<std::string>(whole.records.begin(), whole.records.end() - 1) == f.fragments));
+  CHECK(whole.records.back().empty()); // nothing was buffered: an empty final record
+
+  for (std::size_t n = 0; n + 1 < f.ends.size(); ++n) {
+    CAPTURE(n);
+    std::filesystem::copy_file(path, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(cut, f.ends[n]);
+    const ReadBack rb = read_back(cut, seal);
+    REQUIRE_MESSAGE(!rb.error, error_text(rb));
+    CHECK((rb.records == std::vector<std::string>(f.fragments.begin(), f.fragments.begin() + n)));
+    CHECK_FALSE(rb.final_seen);
+    CHECK(rb.sealed_read == f.ends[n]);
+  }
+}
+
+TEST_CASE("SealedReader: a record cut short is an error") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  const fs::Path path = tmp / "s", cut = tmp / "cut";
+  const Fragments f = write_fragments(path, seal.public_key(), {100, 5000, 42});
+  // ends: header, after 100, after 5000, after 42, after the empty final record.
+  REQUIRE(f.ends.size() == 5);
+  const std::uint64_t b = f.ends[1];
+  struct Cut {
+    std::uint64_t at;
+    std::size_t complete; // records before the cut
+  };
+  for (const Cut c : {Cut{f.ends[0] + 1, 0}, Cut{b + 1, 1}, Cut{b + 3, 1}, Cut{b + 4, 1}, Cut{b + 4 + 10, 1},
+                      Cut{f.ends[2] - 1, 1}, Cut{f.ends[3] + 2, 3}, Cut{f.ends[4] - 1, 3}}) {
+    CAPTURE(c.at);
+    std::filesystem::copy_file(path, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(cut, c.at);
+    const ReadBack rb = read_back(cut, seal);
+    REQUIRE(rb.error);
+    CHECK(rb.error->code == Errc::check_failed);
+    CHECK(rb.error->subject == cut.string());
+    CHECK(contains(rb.error->message, "cut record"));
+    CHECK((rb.records == std::vector<std::string>(f.fragments.begin(), f.fragments.begin() + c.complete)));
+    CHECK_FALSE(rb.final_seen);
+  }
+
+  // Cut inside the header, or empty: not opened.
+  for (std::uint64_t at : {std::uint64_t(0), std::uint64_t(20), crypto::k_seal_header_size - 1}) {
+    CAPTURE(at);
+    std::filesystem::copy_file(path, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(cut, at);
+    const ReadBack rb = read_back(cut, seal);
+    REQUIRE(rb.error);
+    CHECK(contains(rb.error->message, "truncated sealed file"));
+  }
+}
+
+TEST_CASE("SealedReader: data after the final record, a length over the limit, damage: errors") {
+  TmpDir tmp;
+  const auto seal = crypto::SealSecretKey::generate();
+  const fs::Path path = tmp / "s", bad = tmp / "bad";
+  const Fragments f = write_fragments(path, seal.public_key(), {100, 5000, 42});
+  const std::string file = get_file(path);
+  const std::string final_record = file.substr(f.ends[3]);
+
+  for (const std::string& garbage : {std::string("x"), std::string(4, '\0'), final_record,
+                                     file.substr(f.ends[0], f.ends[1] - f.ends[0]), test::random_bytes(100)}) {
+    CAPTURE(garbage.size());
+    put_file(bad, file + garbage);
+    const ReadBack rb = read_back(bad, seal);
+    REQUIRE(rb.error);
+    CHECK(rb.error->code == Errc::check_failed);
+    CHECK(contains(rb.error->message, "after the final record"));
+    CHECK(rb.final_seen); // every record, the final one included, was read first
+    CHECK(rb.records.size() == 4);
+  }
+
+  // A length prefix over the header's limit (1 MiB).
+  std::string over = file;
+  over.replace(f.ends[1], 4, std::string("\x01\x00\x10\x00", 4)); // 1 MiB + 1
+  put_file(bad, over);
+  const ReadBack rb_over = read_back(bad, seal);
+  REQUIRE(rb_over.error);
+  CHECK(contains(rb_over.error->message, "limit"));
+  CHECK(rb_over.records.size() == 1);
+
+  // A length prefix made shorter, with the file cut to match.
+  std::string shorter = file.substr(0, f.ends[1]) + std::string("\x10\x00\x00\x00", 4) +
+                        file.substr(f.ends[1] + 4, 16 + crypto::k_seal_abytes);
+  put_file(bad, shorter);
+  const ReadBack rb_short = read_back(bad, seal);
+  REQUIRE(rb_short.error);
+  CHECK(contains(rb_short.error->message, "authentication failed"));
+  CHECK(rb_short.records.size() == 1);
+
+  // A flipped byte in a record, and records swapped.
+  std::string flipped = file;
+  flipped[f.ends[1] + 100] ^= 0x04;
+  put_file(bad, flipped);
+  const ReadBack rb_flip = read_back(bad, seal);
+  REQUIRE(rb_flip.error);
+  CHECK(contains(rb_flip.error->message, "authentication failed"));
+  const std::string swapped = file.substr(0, f.ends[0]) + file.substr(f.ends[1], f.ends[2] - f.ends[1]) +
+                              file.substr(f.ends[0], f.ends[1] - f.ends[0]) + file.substr(f.ends[2]);
+  put_file(bad, swapped);
+  const ReadBack rb_swap = read_back(bad, seal);
+  REQUIRE(rb_swap.error);
+  CHECK(contains(rb_swap.error->message, "authentication failed"));
+  CHECK(rb_swap.records.empty());
+
+  // Another store's key.
+  const ReadBack other = read_back(path, crypto::SealSecretKey::generate());
+  REQUIRE(other.error);
+  CHECK(contains(other.error->message, "not to this store's key"));
+}
+
+// Not tested: that hasher() holds the plaintext so far (a copy of it finished would give the
+// prefix's SHA-256), because manifest::VideoHasher is not copyable (crypto::Sha256 is move-only).
 
 TEST_SUITE_END();
