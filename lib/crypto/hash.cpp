@@ -2,7 +2,10 @@
 
 #include "core/text.hpp"
 
-#include <openssl/evp.h>
+// The low-level SHA-256 API is deprecated in OpenSSL 3 but kept; it is the only one whose state
+// is a plain struct that can be saved (see Sha256::save).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -13,26 +16,29 @@ namespace bwv::crypto {
 
 bool init() { return sodium_init() >= 0; }
 
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-  if (!m_ctx || EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("libcrypto: cannot initialise SHA-256");
-}
+static_assert(sizeof(SHA256_CTX) <= 112, "Sha256::m_ctx too small for SHA256_CTX");
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_ctx); }
-Sha256::Sha256(Sha256&& o) noexcept : m_ctx(std::exchange(o.m_ctx, nullptr)) {}
-Sha256& Sha256::operator=(Sha256&& o) noexcept {
-  std::swap(m_ctx, o.m_ctx);
-  return *this;
-}
+namespace {
+SHA256_CTX* ctx(unsigned char* p) { return reinterpret_cast<SHA256_CTX*>(p); }
+} // namespace
 
-void Sha256::update(const void* data, std::size_t size) { EVP_DigestUpdate(m_ctx, data, size); }
+Sha256::Sha256() { SHA256_Init(ctx(m_ctx)); }
+
+void Sha256::update(const void* data, std::size_t size) { SHA256_Update(ctx(m_ctx), data, size); }
 
 Sha256Digest Sha256::finish() {
   Sha256Digest d{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(m_ctx, d.data(), &len);
-  EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr);
+  SHA256_Final(d.data(), ctx(m_ctx));
+  SHA256_Init(ctx(m_ctx));
   return d;
+}
+
+std::string Sha256::save() const { return {reinterpret_cast<const char*>(m_ctx), sizeof(SHA256_CTX)}; }
+
+bool Sha256::restore(std::string_view saved) {
+  if (saved.size() != sizeof(SHA256_CTX)) return false;
+  std::memcpy(m_ctx, saved.data(), saved.size());
+  return true;
 }
 
 Sha256Digest sha256(std::string_view data) {

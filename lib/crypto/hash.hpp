@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 
-struct evp_md_ctx_st;
 
 namespace bwv::crypto {
 
@@ -21,18 +20,21 @@ bool init();
 
 using Sha256Digest = std::array<unsigned char, 32>;
 
+// A value type: its state can be copied, and saved to bytes and restored, which lets the camera
+// journal a clip's hashes as it records and finish them after a power cut without the plaintext.
 class Sha256 {
 public:
   Sha256();
-  ~Sha256();
-  Sha256(Sha256&&) noexcept;
-  Sha256& operator=(Sha256&&) noexcept;
   void update(const void* data, std::size_t size);
   void update(std::string_view s) { update(s.data(), s.size()); }
   Sha256Digest finish(); // resets for reuse
+  // The state as bytes, for this build and machine only (a journal, never an interchange format).
+  std::string save() const;
+  bool restore(std::string_view saved);
 
 private:
-  evp_md_ctx_st* m_ctx;
+  // OpenSSL's SHA256_CTX: the same SHA-NI block code as EVP, but a plain struct.
+  alignas(8) unsigned char m_ctx[112];
 };
 
 Sha256Digest sha256(std::string_view data);

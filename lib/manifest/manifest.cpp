@@ -3,6 +3,9 @@
 #include "core/json.hpp"
 #include "core/text.hpp"
 
+#include <cstdio>
+#include <cstring>
+
 namespace bwv::manifest {
 
 std::string write(const Manifest& m) {
@@ -22,6 +25,7 @@ std::string write(const Manifest& m) {
   v["firmware"] = m.firmware;
   v["stealth"] = m.stealth;
   v["recovered"] = m.recovered;
+  if (m.clock_known) v["clock_set"] = m.clock_set ? json::Value(text::format_time(*m.clock_set)) : json::Value(nullptr);
   json::Value video = json::Value::object();
   video["file"] = m.video.file;
   video["media_type"] = m.video.media_type;
@@ -29,6 +33,17 @@ std::string write(const Manifest& m) {
   video["sha256"] = m.video.sha256;
   video["chunk_size"] = m.video.chunk_size;
   video["chunks"] = m.video.chunks;
+  if (!m.video.fragments.empty()) {
+    json::Value frags = json::Value::array();
+    for (const auto& f : m.video.fragments) {
+      json::Value o = json::Value::object();
+      o["offset"] = f.offset;
+      o["size"] = f.size;
+      o["sha256"] = f.sha256;
+      frags.push_back(std::move(o));
+    }
+    video["fragments"] = std::move(frags);
+  }
   v["video"] = std::move(video);
   return json::write_pretty(v);
 }
@@ -84,6 +99,24 @@ Result<Video> parse_video(const json::Value& obj, const std::string& subject) {
       return r.bad("chunks", "holds something that is not a SHA-256");
     v.chunks.push_back(c.get<std::string>());
   }
+  if (r.has("fragments")) {
+    const json::Value* frags = BWV_TRY(r.array("fragments"));
+    if (frags->size() > v.chunks.size() * 1024 + 1024) return r.bad("fragments", "too many fragments");
+    std::uint64_t at = 0;
+    for (std::size_t i = 0; i < frags->size(); ++i) {
+      const json::Value& o = (*frags)[i];
+      if (!o.is_object()) return r.bad("fragments", "holds something that is not an object");
+      json::Reader fr(o, subject, "video.fragments[" + std::to_string(i) + "].");
+      Fragment f;
+      f.offset = static_cast<std::uint64_t>(BWV_TRY(fr.integer("offset", 0, json::k_max_int)));
+      f.size = static_cast<std::uint64_t>(BWV_TRY(fr.integer("size", 1, json::k_max_int)));
+      f.sha256 = BWV_TRY(sha_field(fr, "sha256"));
+      if (f.offset != at) return fr.bad("offset", "fragments must tile the video in order");
+      at += f.size;
+      v.fragments.push_back(std::move(f));
+    }
+    if (at != v.size) return r.bad("fragments", "do not cover the video's " + std::to_string(v.size) + " bytes");
+  }
   return v;
 }
 
@@ -125,6 +158,14 @@ Result<Manifest> parse(std::string_view bytes, const std::string& subject) {
   if (m.firmware.size() > 128) return r.bad("firmware", "longer than 128 bytes");
   m.stealth = BWV_TRY(r.boolean("stealth"));
   m.recovered = BWV_TRY(r.boolean("recovered"));
+  if (r.has("clock_set")) {
+    m.clock_known = true;
+    if (const auto t = BWV_TRY(r.str_or_null("clock_set"))) {
+      const auto parsed = text::parse_time(*t);
+      if (!parsed) return r.bad("clock_set", "not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
+      m.clock_set = *parsed;
+    }
+  }
   m.video = BWV_TRY(parse_video(*BWV_TRY(r.object("video")), subject));
   if (m.clip_id != text::make_clip_id(m.start, m.device, m.seq))
     return r.bad("clip_id", "does not match the start date, device and seq (expected " +
@@ -162,6 +203,35 @@ Video VideoHasher::finish() {
   m_size = m_in_chunk = 0;
   m_chunks.clear();
   return v;
+}
+
+std::string VideoHasher::save() const {
+  const auto hex = [](const std::string& b) {
+    return text::to_hex({reinterpret_cast<const unsigned char*>(b.data()), b.size()});
+  };
+  return std::to_string(m_size) + " " + std::to_string(m_in_chunk) + " " + hex(m_whole.save()) + " " +
+         hex(m_chunk.save());
+}
+
+std::optional<VideoHasher> VideoHasher::restore(std::string_view saved, std::vector<std::string> chunks,
+                                                std::uint64_t chunk_size) {
+  char whole_hex[257] = {}, chunk_hex[257] = {};
+  unsigned long long size = 0, in_chunk = 0;
+  const std::string line(saved);
+  if (chunk_size == 0 ||
+      std::sscanf(line.c_str(), "%llu %llu %256s %256s", &size, &in_chunk, whole_hex, chunk_hex) != 4)
+    return std::nullopt;
+  const auto whole = text::from_hex(whole_hex, std::strlen(whole_hex) / 2, "hash state");
+  const auto chunk = text::from_hex(chunk_hex, std::strlen(chunk_hex) / 2, "hash state");
+  VideoHasher h(chunk_size);
+  if (!whole || !chunk || in_chunk >= chunk_size || size != chunks.size() * chunk_size + in_chunk ||
+      !h.m_whole.restore({reinterpret_cast<const char*>(whole->data()), whole->size()}) ||
+      !h.m_chunk.restore({reinterpret_cast<const char*>(chunk->data()), chunk->size()}))
+    return std::nullopt;
+  h.m_size = size;
+  h.m_in_chunk = in_chunk;
+  h.m_chunks = std::move(chunks);
+  return h;
 }
 
 std::vector<std::string> compare_video(const Video& expected, const Video& actual) {

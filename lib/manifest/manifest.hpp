@@ -18,6 +18,15 @@ inline constexpr int k_version = 1;
 inline constexpr std::uint64_t k_max_bytes = 4 << 20;
 inline constexpr std::uint64_t k_chunk_size = 1 << 20;
 
+// One fMP4 fragment (or the init segment before them) of a camera's video: they tile the file, so
+// a GOP can be checked or cut on its own (redaction) and a damaged one named.
+struct Fragment {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool operator==(const Fragment&) const = default;
+};
+
 struct Video {
   std::string file = "video.mp4";
   std::string media_type = "video/mp4";
@@ -25,6 +34,7 @@ struct Video {
   std::string sha256;
   std::uint64_t chunk_size = k_chunk_size;
   std::vector<std::string> chunks; // SHA-256 of each chunk_size piece, the last may be shorter
+  std::vector<Fragment> fragments; // optional: written by the camera firmware
 };
 
 struct Manifest {
@@ -41,6 +51,10 @@ struct Manifest {
   std::string firmware;
   bool stealth = false;
   bool recovered = false;
+  // When the camera's clock was last set by a dock; written by the firmware, null while it has
+  // never been set (times in the manifest are then the camera's guess).
+  bool clock_known = false;
+  std::optional<std::time_t> clock_set;
   Video video;
 };
 
@@ -56,6 +70,15 @@ public:
   explicit VideoHasher(std::uint64_t chunk_size = k_chunk_size) : m_chunk_size(chunk_size) {}
   void update(const unsigned char* data, std::size_t size);
   Video finish();
+  std::uint64_t size() const { return m_size; }
+  // The chunk hashes finished so far.
+  const std::vector<std::string>& chunks() const { return m_chunks; }
+  // The state of the running hashes (size, position in the chunk, SHA-256 midstates) as one line
+  // of text, for this build only: with chunks() it lets a camera finish the hashes of a clip cut
+  // short by a power cut, when the plaintext is gone.
+  std::string save() const;
+  static std::optional<VideoHasher> restore(std::string_view saved, std::vector<std::string> chunks,
+                                            std::uint64_t chunk_size = k_chunk_size);
 
 private:
   std::uint64_t m_chunk_size;
