@@ -1,0 +1,347 @@
+#include "media/encode.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+}
+
+#include <cstring>
+
+namespace bwv::media {
+
+namespace {
+
+std::string av_message(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(err, buf, sizeof buf);
+  return buf;
+}
+
+std::unexpected<Error> av_fail(std::string_view what, int err) {
+  return fail(Errc::internal, "ffmpeg", std::string(what) + ": " + av_message(err));
+}
+
+struct CodecDeleter {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct PacketDeleter {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+
+// Drains an encoder into out; EAGAIN and EOF end the drain.
+Result<void> drain(AVCodecContext* c, AVPacket* pkt, std::vector<Packet>& out, bool video) {
+  for (;;) {
+    const int rc = avcodec_receive_packet(c, pkt);
+    if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
+    if (rc < 0) return av_fail("receive packet", rc);
+    Packet p;
+    p.data.assign(pkt->data, pkt->data + pkt->size);
+    p.pts = pkt->pts;
+    p.dts = pkt->dts;
+    p.duration = pkt->duration;
+    p.key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    if (video) strip_sei(p.data);
+    out.push_back(std::move(p));
+    av_packet_unref(pkt);
+  }
+}
+
+// Start codes of an Annex B stream: the offset of each NAL unit's first byte after its start code,
+// and where its start code began.
+struct Nal {
+  std::size_t code;  // start of the start code
+  std::size_t begin; // first byte of the NAL unit
+};
+
+std::vector<Nal> find_nals(const std::vector<unsigned char>& b) {
+  std::vector<Nal> nals;
+  for (std::size_t i = 0; i + 3 <= b.size(); ++i) {
+    if (b[i] == 0 && b[i + 1] == 0 && b[i + 2] == 1) {
+      const std::size_t code = (i > 0 && b[i - 1] == 0) ? i - 1 : i;
+      nals.push_back({code, i + 3});
+      i += 2;
+    }
+  }
+  return nals;
+}
+
+} // namespace
+
+void strip_sei(std::vector<unsigned char>& b) {
+  const auto nals = find_nals(b);
+  std::vector<unsigned char> out;
+  out.reserve(b.size());
+  bool dropped = false;
+  for (std::size_t i = 0; i < nals.size(); ++i) {
+    const std::size_t end = i + 1 < nals.size() ? nals[i + 1].code : b.size();
+    if (nals[i].begin < b.size() && (b[nals[i].begin] & 0x1f) == 6) {
+      dropped = true;
+      continue;
+    }
+    out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(nals[i].code),
+               b.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  if (dropped) b = std::move(out);
+}
+
+// ---- video ----
+
+struct VideoEncoder::Impl {
+  VideoSettings settings;
+  CodecPtr ctx;
+  FramePtr frame;
+  PacketPtr pkt;
+};
+
+VideoEncoder::VideoEncoder(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+VideoEncoder::VideoEncoder(VideoEncoder&&) noexcept = default;
+VideoEncoder& VideoEncoder::operator=(VideoEncoder&&) noexcept = default;
+VideoEncoder::~VideoEncoder() = default;
+
+Result<VideoEncoder> VideoEncoder::open(const VideoSettings& s) {
+  if (s.width < 16 || s.height < 16 || s.width % 2 || s.height % 2 || s.fps < 1 || s.fps > 120)
+    return fail(Errc::usage, "video", "unsupported size or frame rate");
+  // libx264 prints statistics when closed; a command is quiet on success.
+  av_log_set_level(AV_LOG_ERROR);
+  const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+  if (!codec) return fail(Errc::internal, "ffmpeg", "this FFmpeg has no libx264 encoder");
+  auto impl = std::make_unique<Impl>();
+  impl->settings = s;
+  impl->ctx.reset(avcodec_alloc_context3(codec));
+  impl->frame.reset(av_frame_alloc());
+  impl->pkt.reset(av_packet_alloc());
+  if (!impl->ctx || !impl->frame || !impl->pkt) return fail(Errc::internal, "ffmpeg", "out of memory");
+  AVCodecContext* c = impl->ctx.get();
+  c->width = s.width;
+  c->height = s.height;
+  c->pix_fmt = AV_PIX_FMT_YUV420P;
+  c->time_base = {1, s.fps};
+  c->framerate = {s.fps, 1};
+  c->gop_size = s.fps;
+  c->keyint_min = s.fps;
+  c->max_b_frames = 0;
+  c->bit_rate = static_cast<std::int64_t>(s.bitrate_kbps) * 1000;
+  c->rc_max_rate = c->bit_rate * 3 / 2;
+  c->rc_buffer_size = static_cast<int>(c->bit_rate); // one second of video
+  c->thread_count = 1; // a camera's core, and deterministic output for tests
+  av_opt_set(c->priv_data, "preset", s.preset.c_str(), 0);
+  av_opt_set(c->priv_data, "tune", "zerolatency", 0); // a packet per frame, nothing held back
+  av_opt_set(c->priv_data, "forced-idr", "1", 0);
+  const std::string params = "keyint=" + std::to_string(s.fps) + ":min-keyint=" + std::to_string(s.fps) +
+                             ":scenecut=0:bframes=0:open-gop=0:repeat-headers=1:force-cfr=1";
+  av_opt_set(c->priv_data, "x264-params", params.c_str(), 0);
+  if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) return av_fail("open libx264", rc);
+  AVFrame* f = impl->frame.get();
+  f->format = c->pix_fmt;
+  f->width = c->width;
+  f->height = c->height;
+  if (const int rc = av_frame_get_buffer(f, 0); rc < 0) return av_fail("frame buffer", rc);
+  return VideoEncoder(std::move(impl));
+}
+
+AVFrame* VideoEncoder::frame() {
+  av_frame_make_writable(m->frame.get());
+  return m->frame.get();
+}
+
+Result<void> VideoEncoder::encode(std::int64_t pts, bool gop_start, std::vector<Packet>& out) {
+  AVFrame* f = m->frame.get();
+  f->pts = pts;
+  // Every GOP starts with an IDR at a fixed place: forced, not left to scene detection.
+  f->pict_type = gop_start ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  if (const int rc = avcodec_send_frame(m->ctx.get(), f); rc < 0) return av_fail("encode video", rc);
+  return drain(m->ctx.get(), m->pkt.get(), out, true);
+}
+
+const VideoSettings& VideoEncoder::settings() const { return m->settings; }
+const AVCodecContext* VideoEncoder::context() const { return m->ctx.get(); }
+
+std::string VideoEncoder::description() const {
+  const auto& s = m->settings;
+  return std::string("libavcodec ") + LIBAVCODEC_IDENT + " libx264 " + std::to_string(s.width) + "x" +
+         std::to_string(s.height) + "@" + std::to_string(s.fps) + " " + std::to_string(s.bitrate_kbps) +
+         "kbps preset=" + s.preset + " gop=" + std::to_string(s.fps) + " closed no-bframes";
+}
+
+// ---- audio ----
+
+struct AudioEncoder::Impl {
+  CodecPtr ctx;
+  FramePtr frame;
+  PacketPtr pkt;
+};
+
+AudioEncoder::AudioEncoder(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+AudioEncoder::AudioEncoder(AudioEncoder&&) noexcept = default;
+AudioEncoder& AudioEncoder::operator=(AudioEncoder&&) noexcept = default;
+AudioEncoder::~AudioEncoder() = default;
+
+Result<AudioEncoder> AudioEncoder::open(const AudioSettings& s) {
+  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+  if (!codec) return fail(Errc::internal, "ffmpeg", "this FFmpeg has no AAC encoder");
+  auto impl = std::make_unique<Impl>();
+  impl->ctx.reset(avcodec_alloc_context3(codec));
+  impl->frame.reset(av_frame_alloc());
+  impl->pkt.reset(av_packet_alloc());
+  if (!impl->ctx || !impl->frame || !impl->pkt) return fail(Errc::internal, "ffmpeg", "out of memory");
+  AVCodecContext* c = impl->ctx.get();
+  c->sample_rate = s.sample_rate;
+  c->sample_fmt = AV_SAMPLE_FMT_FLTP;
+  av_channel_layout_default(&c->ch_layout, 1);
+  c->bit_rate = static_cast<std::int64_t>(s.bitrate_kbps) * 1000;
+  c->time_base = {1, s.sample_rate};
+  if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) return av_fail("open aac", rc);
+  AVFrame* f = impl->frame.get();
+  f->format = c->sample_fmt;
+  f->sample_rate = c->sample_rate;
+  f->nb_samples = c->frame_size;
+  av_channel_layout_copy(&f->ch_layout, &c->ch_layout);
+  if (const int rc = av_frame_get_buffer(f, 0); rc < 0) return av_fail("frame buffer", rc);
+  return AudioEncoder(std::move(impl));
+}
+
+int AudioEncoder::frame_samples() const { return m->ctx->frame_size; }
+
+AVFrame* AudioEncoder::frame() {
+  av_frame_make_writable(m->frame.get());
+  return m->frame.get();
+}
+
+Result<void> AudioEncoder::encode(std::int64_t first_sample, std::vector<Packet>& out) {
+  m->frame->pts = first_sample;
+  if (const int rc = avcodec_send_frame(m->ctx.get(), m->frame.get()); rc < 0) return av_fail("encode audio", rc);
+  return drain(m->ctx.get(), m->pkt.get(), out, false);
+}
+
+const AVCodecContext* AudioEncoder::context() const { return m->ctx.get(); }
+
+// ---- fragmented MP4 ----
+
+struct Fmp4Writer::Impl {
+  Sink sink;
+  AVFormatContext* fmt = nullptr;
+  unsigned char* io_buffer = nullptr;
+  std::vector<unsigned char> pending; // bytes the muxer wrote since the last piece
+  AVRational video_tb{}, audio_tb{};
+  PacketPtr pkt{av_packet_alloc()};
+  Result<void> status; // the first sink error, reported by the next call
+
+  ~Impl() {
+    if (fmt) {
+      if (fmt->pb) {
+        av_freep(&fmt->pb->buffer);
+        avio_context_free(&fmt->pb);
+      }
+      avformat_free_context(fmt);
+    }
+  }
+
+  // buf is not const in FFmpeg 5.1.
+  static int write_cb(void* opaque, std::uint8_t* buf, int size) {
+    auto* self = static_cast<Impl*>(opaque);
+    self->pending.insert(self->pending.end(), buf, buf + size);
+    return size;
+  }
+
+  // Hands what the muxer wrote to the sink as one piece.
+  Result<void> emit() {
+    avio_flush(fmt->pb);
+    if (pending.empty()) return {};
+    auto r = sink(pending);
+    pending.clear();
+    return r;
+  }
+
+  Result<void> write(const Packet& p, int stream, AVRational tb) {
+    AVPacket* k = pkt.get();
+    if (const int rc = av_new_packet(k, static_cast<int>(p.data.size())); rc < 0) return av_fail("packet", rc);
+    std::memcpy(k->data, p.data.data(), p.data.size());
+    k->pts = p.pts;
+    k->dts = p.dts;
+    k->duration = p.duration;
+    k->flags = p.key ? AV_PKT_FLAG_KEY : 0;
+    k->stream_index = stream;
+    av_packet_rescale_ts(k, tb, fmt->streams[stream]->time_base);
+    const int rc = av_write_frame(fmt, k);
+    av_packet_unref(k);
+    if (rc < 0) return av_fail("mux", rc);
+    return {};
+  }
+};
+
+Fmp4Writer::Fmp4Writer(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+Fmp4Writer::Fmp4Writer(Fmp4Writer&&) noexcept = default;
+Fmp4Writer& Fmp4Writer::operator=(Fmp4Writer&&) noexcept = default;
+Fmp4Writer::~Fmp4Writer() = default;
+
+Result<Fmp4Writer> Fmp4Writer::open(const VideoEncoder& video, const AudioEncoder* audio,
+                                    const Packet& first_idr, Sink sink) {
+  auto impl = std::make_unique<Impl>();
+  impl->sink = std::move(sink);
+  if (const int rc = avformat_alloc_output_context2(&impl->fmt, nullptr, "mp4", nullptr); rc < 0)
+    return av_fail("mp4 muxer", rc);
+  constexpr int k_io = 64 * 1024;
+  impl->io_buffer = static_cast<unsigned char*>(av_malloc(k_io));
+  impl->fmt->pb = avio_alloc_context(impl->io_buffer, k_io, 1, impl.get(), nullptr, &Impl::write_cb, nullptr);
+  if (!impl->fmt->pb) return fail(Errc::internal, "ffmpeg", "out of memory");
+  impl->fmt->flags |= AVFMT_FLAG_BITEXACT; // no muxer version string in the file
+
+  // The SPS and PPS that begin the first IDR become the track's decoder configuration.
+  const auto nals = find_nals(first_idr.data);
+  std::vector<unsigned char> extradata;
+  for (std::size_t i = 0; i < nals.size(); ++i) {
+    const std::size_t end = i + 1 < nals.size() ? nals[i + 1].code : first_idr.data.size();
+    const int type = first_idr.data[nals[i].begin] & 0x1f;
+    if (type == 7 || type == 8)
+      extradata.insert(extradata.end(), first_idr.data.begin() + static_cast<std::ptrdiff_t>(nals[i].code),
+                       first_idr.data.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  if (extradata.empty()) return fail(Errc::internal, "video", "the first packet is not an IDR with SPS and PPS");
+
+  AVStream* vs = avformat_new_stream(impl->fmt, nullptr);
+  if (!vs) return fail(Errc::internal, "ffmpeg", "out of memory");
+  avcodec_parameters_from_context(vs->codecpar, video.context());
+  vs->codecpar->extradata = static_cast<std::uint8_t*>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+  std::memcpy(vs->codecpar->extradata, extradata.data(), extradata.size());
+  vs->codecpar->extradata_size = static_cast<int>(extradata.size());
+  vs->time_base = video.context()->time_base;
+  vs->avg_frame_rate = video.context()->framerate;
+  impl->video_tb = video.context()->time_base;
+  if (audio) {
+    AVStream* as = avformat_new_stream(impl->fmt, nullptr);
+    if (!as) return fail(Errc::internal, "ffmpeg", "out of memory");
+    avcodec_parameters_from_context(as->codecpar, audio->context());
+    as->time_base = audio->context()->time_base;
+    impl->audio_tb = audio->context()->time_base;
+  }
+  AVDictionary* opts = nullptr;
+  // One fragment per fragment() call; the moov first and empty, so the file plays from any cut.
+  av_dict_set(&opts, "movflags", "+frag_custom+empty_moov+default_base_moof+skip_trailer", 0);
+  const int rc = avformat_write_header(impl->fmt, &opts);
+  av_dict_free(&opts);
+  if (rc < 0) return av_fail("mp4 header", rc);
+  BWV_CHECK(impl->emit());
+  return Fmp4Writer(std::move(impl));
+}
+
+Result<void> Fmp4Writer::write_video(const Packet& p) { return m->write(p, 0, m->video_tb); }
+
+Result<void> Fmp4Writer::write_audio(const Packet& p) {
+  if (m->fmt->nb_streams < 2) return fail(Errc::internal, "mux", "no audio track");
+  return m->write(p, 1, m->audio_tb);
+}
+
+Result<void> Fmp4Writer::fragment() {
+  if (const int rc = av_write_frame(m->fmt, nullptr); rc < 0) return av_fail("fragment", rc);
+  return m->emit();
+}
+
+} // namespace bwv::media
