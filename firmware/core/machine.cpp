@@ -54,6 +54,11 @@ Step step(const Config& c, const State& in, const Event& e, Millis now) {
     s.mode = Mode::off;
     break;
 
+  case EventKind::power_cut:
+    // No actions: there is no power to carry any out. The daemon drops what is in memory.
+    s.mode = Mode::off;
+    break;
+
   case EventKind::double_press:
   case EventKind::trigger:
     if (s.mode != Mode::ready) break; // already recording, docked or off: nothing to do

@@ -38,6 +38,7 @@ struct State {
 enum class EventKind {
   power_on,
   power_off,
+  power_cut, // the battery pulled or dead: nothing is finished, recovery does it at the next boot
   double_press,
   hold,    // a 3-second hold of the record button
   trigger, // holster or vehicle trigger

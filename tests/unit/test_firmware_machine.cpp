@@ -224,8 +224,19 @@ TEST_CASE("power off while recording finalises the clip first") {
   CHECK(c.on(EventKind::power_off, 2000).empty());
 }
 
+TEST_CASE("a power cut finishes nothing: the camera is simply off") {
+  Camera c = ready_camera();
+  c.on(EventKind::double_press, 0);
+  CHECK(c.on(EventKind::power_cut, 5000).empty());
+  CHECK(c.state.mode == Mode::off);
+  // The next boot starts again from off.
+  const auto a = kinds(c.on(EventKind::power_on, 9000));
+  CHECK(c.state.mode == Mode::ready);
+  CHECK(std::find(a.begin(), a.end(), ActionKind::start_buffering) != a.end());
+}
+
 TEST_CASE("every event in every mode leaves a valid mode and never records when docked or off") {
-  const EventKind all[] = {EventKind::power_on, EventKind::power_off, EventKind::double_press, EventKind::hold,
+  const EventKind all[] = {EventKind::power_on, EventKind::power_off, EventKind::power_cut, EventKind::double_press, EventKind::hold,
                            EventKind::trigger, EventKind::dock, EventKind::undock, EventKind::clock_set,
                            EventKind::storage_full, EventKind::storage_ok, EventKind::battery, EventKind::tick};
   for (Mode m : {Mode::off, Mode::ready, Mode::recording, Mode::docked}) {

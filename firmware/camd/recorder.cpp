@@ -1,0 +1,210 @@
+#include "camd/recorder.hpp"
+
+#include "core/text.hpp"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+#include <cmath>
+
+namespace bwv::camd {
+
+Result<Recorder> Recorder::open(const RecorderConfig& config, hal::Hal& hal, RecorderContext context) {
+  auto video = BWV_TRY(media::VideoEncoder::open(config.video));
+  std::optional<media::AudioEncoder> audio;
+  if (config.audio) audio.emplace(BWV_TRY(media::AudioEncoder::open({})));
+  return Recorder(config, hal, std::move(context), std::move(video), std::move(audio));
+}
+
+Millis Recorder::frame_ms(std::int64_t frame) const { return frame * 1000 / m_config.video.fps; }
+
+std::int64_t Recorder::samples_at(std::int64_t frame) const {
+  return frame * media::AudioSettings{}.sample_rate / m_config.video.fps;
+}
+
+std::time_t Recorder::frame_wall(std::int64_t frame) const { return m_ctx.wall(frame_ms(frame)); }
+
+Millis Recorder::next_frame_time() const { return frame_ms(m_next_frame); }
+
+void Recorder::new_gop() {
+  m_current = Gop{};
+  m_current.first_frame = m_next_frame;
+  m_gop_origin = m_next_frame;
+}
+
+void Recorder::start_capture(Millis now) {
+  const int fps = m_config.video.fps;
+  m_next_frame = (now * fps + 999) / 1000; // the first frame at or after now
+  m_next_sample = samples_at(m_next_frame);
+  m_buffer.clear();
+  m_buffer_bytes = 0;
+  new_gop();
+  m_capturing = true;
+}
+
+void Recorder::stop_capture() {
+  m_capturing = false;
+  m_buffer.clear();
+  m_buffer_bytes = 0;
+  m_current = Gop{};
+}
+
+void Recorder::skip_to(Millis to) {
+  const std::int64_t k = (to * m_config.video.fps + 999) / 1000;
+  if (k <= m_next_frame || m_clip) return;
+  m_next_frame = k;
+  m_next_sample = samples_at(k);
+  m_buffer.clear();
+  m_buffer_bytes = 0;
+  new_gop();
+}
+
+Result<void> Recorder::capture_frame() {
+  const std::int64_t k = m_next_frame;
+  const bool gop_start = (k - m_gop_origin) % m_config.video.fps == 0;
+  if (gop_start && m_current.frames > 0) {
+    BWV_CHECK(gop_done());
+    new_gop();
+  }
+  AVFrame* vf = m_video.frame();
+  BWV_CHECK(m_hal->capture_video(vf, k));
+  const std::size_t before = m_current.video.size();
+  BWV_CHECK(m_video.encode(k, gop_start, m_current.video));
+  for (std::size_t i = before; i < m_current.video.size(); ++i) m_current.bytes += m_current.video[i].data.size();
+  if (m_audio) {
+    while (m_next_sample < samples_at(k + 1)) {
+      BWV_CHECK(m_hal->capture_audio(m_audio->frame(), m_next_sample));
+      const std::size_t a0 = m_current.audio.size();
+      BWV_CHECK(m_audio->encode(m_next_sample, m_current.audio));
+      for (std::size_t i = a0; i < m_current.audio.size(); ++i) m_current.bytes += m_current.audio[i].data.size();
+      m_next_sample += m_audio->frame_samples();
+    }
+  }
+  ++m_current.frames;
+  ++m_next_frame;
+  // A GOP is routed as soon as its last frame is in, so a press finds it in the buffer.
+  if (m_current.frames == m_config.video.fps) {
+    BWV_CHECK(gop_done());
+    new_gop();
+  }
+  return {};
+}
+
+Result<void> Recorder::gop_done() {
+  Gop g = std::move(m_current);
+  m_current = Gop{};
+  if (m_clip) {
+    if (m_split) {
+      // The clip ends where this GOP begins, and the next clip begins with it.
+      m_split = false;
+      return finish_clip_split(g);
+    }
+    return write_gop(g);
+  }
+  if (m_config.pre_event_seconds <= 0) return {};
+  if (!m_config.pre_event_audio) {
+    for (const auto& p : g.audio) g.bytes -= p.data.size();
+    g.audio.clear();
+  }
+  m_buffer_bytes += g.bytes;
+  m_buffer.push_back(std::move(g));
+  // Bounded in seconds and in bytes; whole GOPs, so the buffer always begins at an IDR.
+  while (!m_buffer.empty() && (m_buffer.size() > static_cast<std::size_t>(m_config.pre_event_seconds) ||
+                               m_buffer_bytes > m_config.pre_event_max_bytes)) {
+    m_buffer_bytes -= m_buffer.front().bytes;
+    m_buffer.pop_front();
+  }
+  return {};
+}
+
+Result<void> Recorder::write_gop(const Gop& g) {
+  Open& c = *m_clip;
+  if (g.video.empty()) return {};
+  if (!c.mux) {
+    auto sink = [this](std::span<const unsigned char> bytes) -> Result<void> {
+      return m_clip->writer.piece(bytes, m_piece_end);
+    };
+    m_piece_end = frame_wall(c.first_frame);
+    c.mux.emplace(BWV_TRY(media::Fmp4Writer::open(m_video, m_audio ? &*m_audio : nullptr, g.video.front(), sink)));
+  }
+  for (media::Packet p : g.video) {
+    p.pts -= c.first_frame;
+    p.dts -= c.first_frame;
+    BWV_CHECK(c.mux->write_video(p));
+  }
+  if (m_audio) {
+    const std::int64_t base = samples_at(c.first_frame);
+    for (media::Packet p : g.audio) {
+      if (p.pts < c.audio_from || p.pts < base) continue;
+      p.pts -= base;
+      p.dts -= base;
+      BWV_CHECK(c.mux->write_audio(p));
+    }
+  }
+  m_piece_end = frame_wall(g.first_frame + g.frames);
+  BWV_CHECK(c.mux->fragment());
+  c.frames += g.frames;
+  m_bytes_written = c.writer.sealed_bytes();
+  return {};
+}
+
+Result<void> Recorder::start_clip(manifest::Manifest meta, Millis press) {
+  const std::int64_t first = m_buffer.empty() ? m_current.first_frame : m_buffer.front().first_frame;
+  meta.start = frame_wall(first);
+  const double pre = std::max<double>(0, double(press - frame_ms(first)) / 1000.0);
+  meta.pre_event_seconds = std::min(120, static_cast<int>(std::lround(pre)));
+  meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
+  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
+  m_clip.emplace(Open{std::move(writer), std::nullopt, first, 0, 0});
+  // Pre-event audio only when configured: otherwise sound starts at the press.
+  const std::int64_t press_frame = press * m_config.video.fps / 1000;
+  m_clip->audio_from = m_config.pre_event_audio ? 0 : samples_at(press_frame);
+  while (!m_buffer.empty()) {
+    BWV_CHECK(write_gop(m_buffer.front()));
+    m_buffer_bytes -= m_buffer.front().bytes;
+    m_buffer.pop_front();
+  }
+  return {};
+}
+
+Result<ClipDone> Recorder::finish_clip(bool split) {
+  Open& c = *m_clip;
+  ClipDone done;
+  done.id = c.writer.meta().clip_id;
+  done.frames = static_cast<std::uint64_t>(c.frames);
+  done.manifest_sha256 = BWV_TRY(c.writer.finish(frame_wall(c.first_frame + c.frames), *m_ctx.key));
+  m_clip.reset();
+  return done;
+}
+
+Result<void> Recorder::finish_clip_split(const Gop& next_first) {
+  const ClipDone done = BWV_TRY(finish_clip(true));
+  manifest::Manifest meta = BWV_TRY(m_ctx.clip_done(done, true));
+  meta.start = frame_wall(next_first.first_frame);
+  meta.pre_event_seconds = 0;
+  meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
+  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
+  m_clip.emplace(Open{std::move(writer), std::nullopt, next_first.first_frame, 0, 0});
+  return write_gop(next_first);
+}
+
+Result<ClipDone> Recorder::stop_clip() {
+  if (!m_clip) return fail(Errc::internal, "recorder", "no clip to stop");
+  if (m_current.frames > 0) {
+    BWV_CHECK(write_gop(m_current));
+    m_current = Gop{};
+  }
+  const ClipDone done = BWV_TRY(finish_clip(false));
+  (void)BWV_TRY(m_ctx.clip_done(done, false));
+  new_gop(); // if capture goes on, it starts a GOP
+  return done;
+}
+
+void Recorder::power_cut() {
+  m_clip.reset(); // files stay as they are: recovery finishes them at the next boot
+  m_split = false;
+  stop_capture();
+}
+
+} // namespace bwv::camd
