@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   if (!crypto::init()) return 7;
   CLI::App app("The camera's recorder daemon: records, signs and seals clips, and hands them over at the dock.",
                "bwv-camd");
-  app.set_version_flag("--version", "bwv-camd " BWV_VERSION);
+  app.set_version_flag("--version", "bwv-camd (bwv) " BWV_VERSION);
   app.require_subcommand(1);
 
   std::string storage, config_path, internal, script_path, log_path, start_text, on_dock, capacity_text;
@@ -79,7 +79,13 @@ int main(int argc, char** argv) {
   run->add_option("--config", config_path, "Configuration file")->required();
   run->add_option("--internal", internal, "The camera's internal state directory")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as for every bwv command.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
 
   if (*run)
     return report([&]() -> Result<void> {

@@ -63,7 +63,7 @@ Result<DaemonConfig> load_config(const fs::Path& path) {
 std::time_t Daemon::wall(Millis ms) const {
   // Once a dock has set the clock the camera's RTC keeps the true time; before, it counts from
   // its reset value and every manifest says the clock was never set.
-  if (m_internal && m_internal->clock_set) return m_hal->dock_time() - (m_hal->now() - ms) / 1000;
+  if (m_internal && m_internal->clock_set) return m_hal->dock_time() - m_hal->now() / 1000 + ms / 1000;
   return k_unset_clock + ms / 1000;
 }
 
@@ -215,7 +215,8 @@ Result<void> Daemon::run(const std::function<bool()>& stop) {
     Millis deadline = next_tick;
     if (m_recorder->capturing()) {
       // The sim knows when the next event comes: frames the buffer would drop before then are
-      // never encoded. Identical output, a shift in seconds.
+      // never encoded. Same frames and GOPs (not the same bytes: rate control saw fewer frames),
+      // and a shift runs in seconds.
       if (!m_recorder->recording())
         if (const auto next = m_hal->next_event_time()) {
           const Millis keep = (m_config.machine.pre_event_seconds + 2) * Millis{1000};

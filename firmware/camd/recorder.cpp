@@ -51,13 +51,18 @@ void Recorder::stop_capture() {
 }
 
 void Recorder::skip_to(Millis to) {
-  const std::int64_t k = (to * m_config.video.fps + 999) / 1000;
+  const int fps = m_config.video.fps;
+  std::int64_t k = (to * fps + 999) / 1000;
+  // Keep the GOP grid: the clip's first frame falls where it would have without the skip.
+  k = m_gop_origin + ((k - m_gop_origin + fps - 1) / fps) * fps;
   if (k <= m_next_frame || m_clip) return;
+  const std::int64_t origin = m_gop_origin;
   m_next_frame = k;
   m_next_sample = samples_at(k);
   m_buffer.clear();
   m_buffer_bytes = 0;
   new_gop();
+  m_gop_origin = origin;
 }
 
 Result<void> Recorder::capture_frame() {
@@ -168,7 +173,7 @@ Result<void> Recorder::start_clip(manifest::Manifest meta, Millis press) {
   return {};
 }
 
-Result<ClipDone> Recorder::finish_clip(bool split) {
+Result<ClipDone> Recorder::finish_clip() {
   Open& c = *m_clip;
   ClipDone done;
   done.id = c.writer.meta().clip_id;
@@ -179,7 +184,7 @@ Result<ClipDone> Recorder::finish_clip(bool split) {
 }
 
 Result<void> Recorder::finish_clip_split(const Gop& next_first) {
-  const ClipDone done = BWV_TRY(finish_clip(true));
+  const ClipDone done = BWV_TRY(finish_clip());
   manifest::Manifest meta = BWV_TRY(m_ctx.clip_done(done, true));
   meta.start = frame_wall(next_first.first_frame);
   meta.pre_event_seconds = 0;
@@ -195,7 +200,7 @@ Result<ClipDone> Recorder::stop_clip() {
     BWV_CHECK(write_gop(m_current));
     m_current = Gop{};
   }
-  const ClipDone done = BWV_TRY(finish_clip(false));
+  const ClipDone done = BWV_TRY(finish_clip());
   (void)BWV_TRY(m_ctx.clip_done(done, false));
   new_gop(); // if capture goes on, it starts a GOP
   return done;

@@ -98,7 +98,7 @@ private:
         m_audio(std::move(audio)) {}
   Result<void> gop_done();
   Result<void> write_gop(const Gop& g);
-  Result<ClipDone> finish_clip(bool split);
+  Result<ClipDone> finish_clip();
   Result<void> finish_clip_split(const Gop& next_first);
   std::time_t frame_wall(std::int64_t frame) const;
   std::int64_t samples_at(std::int64_t frame) const;

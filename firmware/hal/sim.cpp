@@ -15,12 +15,22 @@ namespace bwv::hal {
 namespace {
 
 std::optional<Millis> parse_clock(const std::string& t) {
-  int h = 0, m = 0, s = 0, ms = 0;
-  char dot = 0;
-  const int n = std::sscanf(t.c_str(), "%d:%d:%d%c%3d", &h, &m, &s, &dot, &ms);
-  if (n != 3 && !(n == 5 && dot == '.')) return std::nullopt;
+  int h = 0, m = 0, s = 0, used = 0;
+  if (std::sscanf(t.c_str(), "%d:%d:%d%n", &h, &m, &s, &used) != 3) return std::nullopt;
   if (h < 0 || m < 0 || m > 59 || s < 0 || s > 59) return std::nullopt;
-  return ((h * 60 + m) * 60 + s) * Millis{1000} + (n == 5 ? ms : 0);
+  Millis ms = 0;
+  const std::string_view rest = std::string_view(t).substr(static_cast<std::size_t>(used));
+  if (!rest.empty()) {
+    // A decimal fraction of a second: ".5" is 500 ms, ".25" 250, ".125" 125.
+    if (rest.size() < 2 || rest.size() > 4 || rest[0] != '.') return std::nullopt;
+    Millis scale = 100;
+    for (char c : rest.substr(1)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      ms += (c - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return ((h * 60 + m) * 60 + s) * Millis{1000} + ms;
 }
 
 std::optional<Millis> parse_relative(const std::string& t) {

@@ -43,14 +43,26 @@ for bin in "$BWV_BUILD"/cmd/bwv-*; do
   '
 done
 
-test_expect_success 'every format and overview page renders cleanly' '
-  for page in '"$man_dir"'/*.5 '"$man_dir"'/*.7; do
+# bwv-camd (section 8): the options of its sim and run --help are in its page's OPTIONS as \fB\-\-name\fR, and back.
+camd="$BWV_BUILD/firmware/bwv-camd"
+test_expect_success 'bwv-camd: every option of sim --help and run --help is in bwv-camd.8, and back' '
+  page='"$man_dir"'/bwv-camd.8 &&
+  { '"$camd"' --help && '"$camd"' sim --help && '"$camd"' run --help; } | help_options >from-help &&
+  page_options $page >from-page && sed -n "/^\.SH OPTIONS/,/^\.SH /p" $page >options &&
+  for o in $(cat from-help); do
+    grep -qF -- "\\fB$(echo "$o" | sed "s/-/\\\\-/g")\\fR" options || { echo "$o is not in OPTIONS of $page"; exit 1; }
+  done &&
+  for o in $(cat from-page); do grep -qx -- "$o" from-help || { echo "$o is in the page but not in --help"; exit 1; }; done
+'
+
+test_expect_success 'every format, overview and daemon page renders cleanly' '
+  for page in '"$man_dir"'/*.5 '"$man_dir"'/*.7 '"$man_dir"'/*.8; do
     if command -v groff >/dev/null; then groff -man -Tutf8 -ww -z $page 2>warn && test ! -s warn || { echo $page; cat warn; exit 1; }; fi
   done
 '
 
-test_expect_success 'every command page lists the shared exit codes, 0 to 7' '
-  for page in '"$man_dir"'/bwv-*.1; do
+test_expect_success 'every command and daemon page lists the shared exit codes, 0 to 7' '
+  for page in '"$man_dir"'/bwv-*.1 '"$man_dir"'/bwv-*.8; do
     sed -n "/^\.SH \"\?EXIT STATUS/,/^\.SH /p" $page | grep -oE "^\.B [0-9]+$" | tr -d ".B " | tr "\n" " " >codes &&
     printf "0 1 2 3 4 5 6 7 " >want && test_cmp want codes || { echo "$page"; exit 1; }
   done
