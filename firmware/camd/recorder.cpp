@@ -4,6 +4,7 @@
 
 extern "C" {
 #include <libavutil/frame.h>
+#include <libavutil/samplefmt.h>
 }
 
 #include <cmath>
@@ -79,7 +80,14 @@ Result<void> Recorder::capture_frame() {
   for (std::size_t i = before; i < m_current.video.size(); ++i) m_current.bytes += m_current.video[i].data.size();
   if (m_audio) {
     while (m_next_sample < samples_at(k + 1)) {
-      BWV_CHECK(m_hal->capture_audio(m_audio->frame(), m_next_sample));
+      AVFrame* af = m_audio->frame();
+      // Before a press, sound is not recorded unless configured: the microphone is not read and
+      // the track holds silence, so picture and sound stay in step from the clip's first frame.
+      if (m_clip || m_config.pre_event_audio)
+        BWV_CHECK(m_hal->capture_audio(af, m_next_sample));
+      else
+        av_samples_set_silence(af->data, 0, af->nb_samples, af->ch_layout.nb_channels,
+                               static_cast<AVSampleFormat>(af->format));
       const std::size_t a0 = m_current.audio.size();
       BWV_CHECK(m_audio->encode(m_next_sample, m_current.audio));
       for (std::size_t i = a0; i < m_current.audio.size(); ++i) m_current.bytes += m_current.audio[i].data.size();
@@ -108,10 +116,6 @@ Result<void> Recorder::gop_done() {
     return write_gop(g);
   }
   if (m_config.pre_event_seconds <= 0) return {};
-  if (!m_config.pre_event_audio) {
-    for (const auto& p : g.audio) g.bytes -= p.data.size();
-    g.audio.clear();
-  }
   m_buffer_bytes += g.bytes;
   m_buffer.push_back(std::move(g));
   // Bounded in seconds and in bytes; whole GOPs, so the buffer always begins at an IDR.
@@ -141,7 +145,7 @@ Result<void> Recorder::write_gop(const Gop& g) {
   if (m_audio) {
     const std::int64_t base = samples_at(c.first_frame);
     for (media::Packet p : g.audio) {
-      if (p.pts < c.audio_from || p.pts < base) continue;
+      if (p.pts < base) continue; // the encoder's priming, before the clip's first frame
       p.pts -= base;
       p.dts -= base;
       BWV_CHECK(c.mux->write_audio(p));
@@ -161,10 +165,7 @@ Result<void> Recorder::start_clip(manifest::Manifest meta, Millis press) {
   meta.pre_event_seconds = std::min(120, static_cast<int>(std::lround(pre)));
   meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
   auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
-  m_clip.emplace(Open{std::move(writer), std::nullopt, first, 0, 0});
-  // Pre-event audio only when configured: otherwise sound starts at the press.
-  const std::int64_t press_frame = press * m_config.video.fps / 1000;
-  m_clip->audio_from = m_config.pre_event_audio ? 0 : samples_at(press_frame);
+  m_clip.emplace(Open{std::move(writer), std::nullopt, first, 0});
   while (!m_buffer.empty()) {
     BWV_CHECK(write_gop(m_buffer.front()));
     m_buffer_bytes -= m_buffer.front().bytes;
@@ -190,7 +191,7 @@ Result<void> Recorder::finish_clip_split(const Gop& next_first) {
   meta.pre_event_seconds = 0;
   meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
   auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
-  m_clip.emplace(Open{std::move(writer), std::nullopt, next_first.first_frame, 0, 0});
+  m_clip.emplace(Open{std::move(writer), std::nullopt, next_first.first_frame, 0});
   return write_gop(next_first);
 }
 

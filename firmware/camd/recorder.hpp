@@ -20,7 +20,7 @@ struct RecorderConfig {
   bool audio = true;
   int pre_event_seconds = 30;
   std::uint64_t pre_event_max_bytes = 32ull << 20;
-  bool pre_event_audio = false;
+  bool pre_event_audio = false; // else the pre-event's sound track is silence: no microphone
 };
 
 // What a finished clip reports back.
@@ -89,7 +89,6 @@ private:
     std::optional<media::Fmp4Writer> mux;
     std::int64_t first_frame = 0;
     std::int64_t frames = 0;
-    std::int64_t audio_from = 0; // the first audio sample that belongs in the clip
   };
 
   Recorder(RecorderConfig config, hal::Hal& hal, RecorderContext context, media::VideoEncoder video,
