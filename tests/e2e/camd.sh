@@ -185,6 +185,26 @@ max_volume() {
     sed -n "s/.*max_volume: \(-*[0-9.inf]*\) dB.*/\1/p"
 }
 
+# frame_indexes VIDEO: the sim camera's frame number (frames since boot, 10 a second) of the first
+# and the last frame of a video, read from the 24-bit bar the synthetic source draws along the top.
+frame_indexes() {
+  ffmpeg -nostdin -v error -i "$1" -f rawvideo -pix_fmt gray - | python3 -c "
+import sys
+w, h = 160, 120
+raw = sys.stdin.buffer.read()
+bar, cell = max(2, h // 16), max(1, w // 24)
+def index(f):
+    img = raw[f * w * h:(f + 1) * w * h]
+    return sum(1 << b for b in range(24) if img[(bar // 2) * w + b * cell + cell // 2] > 128)
+print(index(0), index(len(raw) // (w * h) - 1))"
+}
+
+test_expect_success 'pre-event 30: the first frame was captured 30 s before the press, the last at the hold' '
+  read -r first last < <(frame_indexes $(stored $(camera_ids pre))/video.mp4) &&
+  echo "# frames $first to $last (the press at frame 36000, the hold at 36200)" &&
+  test "$first" -eq $(( (3600 - 30) * 10 )) && test "$last" -eq $(( (3600 + 20) * 10 - 1 ))
+'
+
 test_expect_success 'pre-event 30 without pre-event audio: no sound before the press, sound after it' '
   v=$(stored $(camera_ids pre))/video.mp4 &&
   near "$(start_time $v v)" 0 && near "$(start_time $v a)" 0 &&
@@ -266,6 +286,8 @@ test_expect_success 'split: 150 s at "max_clip_seconds": 60 makes three continuo
       test "$m_pre_event_seconds" = 0 && test "$m_prev_manifest_sha256" = "$prev_sha"
     fi &&
     test "$m_span" -eq $((f / 10)) &&
+    read -r first last < <(frame_indexes $v) &&
+    if [ $n -gt 1 ]; then test "$first" -eq $((prev_last + 1)); fi && prev_last=$last &&
     ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 $v | head -1 | grep -q K &&
     prev_end=$m_end && prev_sha=$(sha256sum <$m | cut -c1-64) || { echo "clip $n: $id"; exit 1; }
   done &&
