@@ -47,6 +47,16 @@ Result<hal::LinuxConfig> linux_config(const fs::Path& path, const camd::DaemonCo
   return h;
 }
 
+// The device key must never sit where a dock can read it.
+Result<void> check_internal_outside(const fs::Path& storage, const fs::Path& internal) {
+  const auto s = std::filesystem::weakly_canonical(storage).lexically_normal();
+  const auto i = std::filesystem::weakly_canonical(internal).lexically_normal();
+  const auto rel = i.lexically_relative(s);
+  if (rel.empty() || *rel.begin() != "..")
+    return fail(Errc::usage, internal, "the internal directory must be outside the storage a dock reads");
+  return {};
+}
+
 int report(const Result<void>& r) {
   if (r) return 0;
   std::fprintf(stderr, "bwv-camd: error: %s: %s\n", text::printable(r.error().subject).c_str(),
@@ -93,6 +103,7 @@ int main(int argc, char** argv) {
       config.storage = storage;
       config.internal = internal;
       config.power_on_at_start = true;
+      BWV_CHECK(check_internal_outside(config.storage, config.internal));
       auto hal = BWV_TRY(hal::LinuxHal::open(BWV_TRY(linux_config(config_path, config))));
       std::signal(SIGTERM, on_signal);
       std::signal(SIGINT, on_signal);
@@ -105,7 +116,9 @@ int main(int argc, char** argv) {
     if (config_path.empty()) config_path = (storage_dir.parent_path() / "camd.json").string();
     auto config = BWV_TRY(camd::load_config(config_path));
     config.storage = storage_dir;
-    config.internal = internal.empty() ? fs::Path(storage + ".internal") : fs::Path(internal);
+    config.internal = internal.empty() ? fs::Path(storage_dir.lexically_normal().string() + ".internal")
+                                       : fs::Path(internal);
+    BWV_CHECK(check_internal_outside(config.storage, config.internal));
     const auto script = BWV_TRY(hal::parse_script(BWV_TRY(fs::read_file(script_path, 1 << 20)), script_path));
     hal::SimConfig sc;
     sc.start = start_text.empty() ? std::time(nullptr) : BWV_TRY(text::parse_time(start_text));

@@ -14,7 +14,7 @@ namespace bwv::camd {
 namespace {
 
 fs::Path open_path(const camera::Storage& s, const std::string& id) { return s.tmp_dir() / (id + ".open.json"); }
-fs::Path journal_path(const camera::Storage& s, const std::string& id) { return s.tmp_dir() / (id + ".journal"); }
+fs::Path journal_path(const Internal& in, const std::string& id) { return in.journal_dir() / (id + ".journal"); }
 fs::Path sealed_tmp(const camera::Storage& s, const std::string& id) { return s.tmp_dir() / (id + ".mp4.sealed"); }
 
 Result<void> remove_if_there(const fs::Path& p) {
@@ -106,20 +106,28 @@ Result<void> Internal::save() const {
 
 // ---- ClipWriter ----
 
-Result<ClipWriter> ClipWriter::create(camera::Storage& storage, manifest::Manifest meta,
-                                      const crypto::SealPublicKey& seal) {
+Result<ClipWriter> ClipWriter::create(camera::Storage& storage, const Internal& internal,
+                                      manifest::Manifest meta, const crypto::SealPublicKey& seal) {
   const std::string& id = meta.clip_id;
+  // Never over a clip already made: a seq used twice would overwrite footage nobody pulled.
+  const auto files = storage.files(id);
+  for (const auto& p : {files.signature, files.manifest, files.sealed, open_path(storage, id)})
+    if (BWV_TRY(fs::kind_of(p)) != fs::Kind::none)
+      return fail(Errc::check_failed, p, "already exists; refusing to record over it");
   meta.end = meta.start;
   meta.recovered = false;
   meta.video = {};
   meta.video.sha256 = std::string(64, '0'); // filled in at the end
-  // The open manifest first: without it, recovery ignores the other files.
-  BWV_CHECK(fs::write_file_atomic(open_path(storage, id), manifest::write(meta)));
-  auto writer = BWV_TRY(camera::SealedWriter::create(sealed_tmp(storage, id), seal, crypto::k_seal_max_record));
-  const fs::Path jp = journal_path(storage, id);
-  fs::Fd journal(::open(jp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  BWV_CHECK(fs::make_dirs(internal.journal_dir().parent_path(), "journal", 0700));
+  const fs::Path jp = journal_path(internal, id);
+  fs::Fd journal(::open(jp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!journal) return fail_errno(jp, "create", errno);
-  return ClipWriter(storage, std::move(meta), std::move(writer), std::move(journal));
+  auto writer = BWV_TRY(camera::SealedWriter::create(sealed_tmp(storage, id), seal, crypto::k_seal_max_record));
+  // The open manifest last: with it, recovery finds the other two.
+  BWV_CHECK(fs::write_file_atomic(open_path(storage, id), manifest::write(meta)));
+  BWV_CHECK(fs::fsync_path(storage.tmp_dir()));
+  BWV_CHECK(fs::fsync_path(internal.journal_dir()));
+  return ClipWriter(storage, jp, std::move(meta), std::move(writer), std::move(journal));
 }
 
 Result<void> ClipWriter::piece(std::span<const unsigned char> bytes, std::time_t media_end) {
@@ -137,9 +145,8 @@ Result<void> ClipWriter::piece(std::span<const unsigned char> bytes, std::time_t
   m_chunks_journaled = chunks.size();
   m_fragments.push_back(std::move(f));
   const std::string line = format_line(j);
-  const fs::Path jp = journal_path(*m_storage, m_meta.clip_id);
-  BWV_CHECK(fs::write_all(m_journal.get(), line.data(), line.size(), jp));
-  if (::fdatasync(m_journal.get()) != 0) return fail_errno(jp, "fdatasync", errno);
+  BWV_CHECK(fs::write_all(m_journal.get(), line.data(), line.size(), m_journal_path));
+  if (::fdatasync(m_journal.get()) != 0) return fail_errno(m_journal_path, "fdatasync", errno);
   m_meta.end = media_end;
   return {};
 }
@@ -151,28 +158,150 @@ Result<std::string> ClipWriter::finish(std::time_t end, const crypto::SecretKey&
   m_meta.video.fragments = m_fragments;
   const std::string sha = BWV_TRY(m_storage->add_clip(m_meta, sealed_tmp(*m_storage, id), key));
   m_journal.close();
-  BWV_CHECK(remove_if_there(journal_path(*m_storage, id)));
-  BWV_CHECK(remove_if_there(open_path(*m_storage, id)));
   return sha;
+}
+
+Result<void> ClipWriter::forget() {
+  BWV_CHECK(remove_if_there(m_journal_path));
+  return remove_if_there(open_path(*m_storage, m_meta.clip_id));
 }
 
 // ---- recovery ----
 
 namespace {
 
-// A clip whose signature is in clips/ was finished; only the chain and tmp/ may lag behind.
-Result<void> settle_finished(camera::Storage& storage, Internal& internal, const std::string& id) {
+// Adopts a clip into the chain if it is this camera's (its signature verifies with the device
+// key) and later than what the chain names.
+Result<void> adopt(const camera::Storage& storage, Internal& internal, const std::string& id) {
   const auto f = storage.files(id);
   const std::string bytes = BWV_TRY(fs::read_file(f.manifest, manifest::k_max_bytes));
+  const auto sig = BWV_TRY(crypto::Signature::parse(BWV_TRY(fs::read_file(f.signature, 65536)), f.signature));
+  BWV_CHECK(crypto::verify(internal.key().public_key(), bytes, sig, f.manifest.string()));
   const auto m = BWV_TRY(manifest::parse(bytes, f.manifest.string()));
   if (m.seq > internal.seq) {
     internal.seq = m.seq;
     internal.prev = crypto::sha256_hex(bytes);
     BWV_CHECK(internal.save());
   }
-  BWV_CHECK(remove_if_there(journal_path(storage, id)));
-  BWV_CHECK(remove_if_there(sealed_tmp(storage, id)));
-  return remove_if_there(open_path(storage, id));
+  return {};
+}
+
+// Where the record starting at `at` ends, from its length prefix, or nullopt if the file ends
+// first.
+std::optional<std::uint64_t> next_record_end(const fs::Path& sealed, std::uint64_t at, std::uint64_t size) {
+  if (at + crypto::k_seal_length_size > size) return std::nullopt;
+  fs::Fd fd(::open(sealed.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  unsigned char p[crypto::k_seal_length_size];
+  if (!fd || ::pread(fd.get(), p, sizeof p, static_cast<off_t>(at)) != static_cast<ssize_t>(sizeof p))
+    return std::nullopt;
+  const std::uint64_t n = std::uint64_t(p[0]) | std::uint64_t(p[1]) << 8 | std::uint64_t(p[2]) << 16 |
+                          std::uint64_t(p[3]) << 24;
+  const std::uint64_t end = at + crypto::k_seal_length_size + n + crypto::k_seal_abytes;
+  if (end > size) return std::nullopt;
+  return end;
+}
+
+Result<void> copy_whole(const fs::Path& from, const fs::Path& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::none, ec);
+  if (ec) return fail_errno(to, "copy", ec.value());
+  return fs::fsync_path(to);
+}
+
+Result<std::optional<std::string>> recover_one(camera::Storage& storage, Internal& internal,
+                                               const std::string& id,
+                                               const std::function<void(const std::string&)>& report) {
+  const auto files = storage.files(id);
+  const fs::Path op = open_path(storage, id);
+  const fs::Path sealed = sealed_tmp(storage, id);
+  const fs::Path jp = journal_path(internal, id);
+  if (BWV_TRY(fs::kind_of(files.signature)) == fs::Kind::regular) {
+    // Finished before the cut: only the chain and the leftovers may lag behind.
+    BWV_CHECK(adopt(storage, internal, id));
+    BWV_CHECK(remove_if_there(jp));
+    BWV_CHECK(remove_if_there(sealed));
+    BWV_CHECK(remove_if_there(op));
+    return std::nullopt;
+  }
+  manifest::Manifest m = BWV_TRY(manifest::parse(BWV_TRY(fs::read_file(op, manifest::k_max_bytes)), op.string()));
+  if (m.clip_id != id || m.key_id != internal.key_id())
+    return fail(Errc::check_failed, op, "names another clip or another device key");
+  // A cut inside add_clip may have moved the sealed file already: bring it back.
+  if (BWV_TRY(fs::kind_of(sealed)) == fs::Kind::none && BWV_TRY(fs::kind_of(files.sealed)) == fs::Kind::regular)
+    BWV_CHECK(fs::rename(files.sealed, sealed));
+  BWV_CHECK(remove_if_there(files.manifest));
+
+  std::uint64_t sealed_size = 0;
+  if (BWV_TRY(fs::kind_of(sealed)) == fs::Kind::regular) {
+    fs::Fd fd = BWV_TRY(fs::open_regular(sealed));
+    sealed_size = BWV_TRY(fs::file_size(fd.get(), sealed));
+  }
+  // The journal's complete lines, up to the last record the sealed file still holds whole.
+  std::string text;
+  if (BWV_TRY(fs::kind_of(jp)) == fs::Kind::regular) text = BWV_TRY(fs::read_file(jp, 1ull << 30));
+  std::vector<JournalLine> lines;
+  std::size_t at = 0;
+  bool damaged = false; // a bad line, not just the last one cut short by the power
+  while (at < text.size()) {
+    const std::size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) break;
+    auto j = parse_line(text.substr(at, nl - at));
+    if (!j || j->sealed_end > sealed_size) {
+      damaged = true;
+      break;
+    }
+    lines.push_back(std::move(*j));
+    at = nl + 1;
+  }
+  // Sealed records the journal does not vouch for (beyond the one a cut can catch between its
+  // flush and its journal line) are kept whole for the store, which can open them; the camera
+  // cannot. Footage is never deleted on a guess.
+  const std::uint64_t vouched = lines.empty() ? crypto::k_seal_header_size : lines.back().sealed_end;
+  const auto one_more = next_record_end(sealed, vouched, sealed_size);
+  const bool more = one_more && next_record_end(sealed, *one_more, sealed_size).has_value();
+  if (damaged || more) {
+    const fs::Path keep = storage.tmp_dir() / (id + ".mp4.sealed.unvouched");
+    if (BWV_TRY(fs::kind_of(keep)) == fs::Kind::none) BWV_CHECK(copy_whole(sealed, keep));
+    report(id + ": the journal does not vouch for all of the sealed video; kept whole as " +
+           keep.filename().string() + " for the store");
+  }
+  if (lines.size() < 2) {
+    // The init segment alone holds no footage.
+    report(id + ": no complete fragment before the power cut; nothing to finish");
+    BWV_CHECK(remove_if_there(sealed));
+    BWV_CHECK(remove_if_there(jp));
+    BWV_CHECK(remove_if_there(op));
+    return std::nullopt;
+  }
+  std::vector<std::string> chunks;
+  std::vector<manifest::Fragment> fragments;
+  std::uint64_t offset = 0;
+  for (const auto& j : lines) {
+    chunks.insert(chunks.end(), j.new_chunks.begin(), j.new_chunks.end());
+    fragments.push_back({offset, j.plain_end - offset, j.sha256});
+    offset = j.plain_end;
+  }
+  auto hasher = manifest::VideoHasher::restore(lines.back().hasher, std::move(chunks));
+  if (!hasher || hasher->size() != lines.back().plain_end)
+    return fail(Errc::check_failed, jp, "journal does not match itself");
+  // Cut the sealed file after its last complete record.
+  if (::truncate(sealed.c_str(), static_cast<off_t>(lines.back().sealed_end)) != 0)
+    return fail_errno(sealed, "truncate", errno);
+  BWV_CHECK(fs::fsync_path(sealed));
+  m.recovered = true;
+  m.end = std::max(m.start, lines.back().media_end);
+  m.video = hasher->finish();
+  m.video.fragments = std::move(fragments);
+  const std::string sha = BWV_TRY(storage.add_clip(m, sealed, internal.key()));
+  if (m.seq > internal.seq) {
+    internal.seq = m.seq;
+    internal.prev = sha;
+    BWV_CHECK(internal.save());
+  }
+  BWV_CHECK(remove_if_there(jp));
+  BWV_CHECK(remove_if_there(op));
+  report(id + ": recovered " + std::to_string(lines.size() - 1) + " complete fragments after a power cut");
+  return id;
 }
 
 } // namespace
@@ -182,80 +311,23 @@ Result<std::vector<std::string>> recover(camera::Storage& storage, Internal& int
   std::vector<std::string> recovered;
   std::vector<std::string> ids;
   for (const auto& name : BWV_TRY(fs::list_dir(storage.tmp_dir())))
-    if (name.ends_with(".open.json")) ids.push_back(name.substr(0, name.size() - 10));
-  std::sort(ids.begin(), ids.end());
+    if (name.ends_with(".open.json") && text::is_clip_id(name.substr(0, name.size() - 10)))
+      ids.push_back(name.substr(0, name.size() - 10));
   for (const auto& id : ids) {
-    if (!text::is_clip_id(id)) continue;
-    const auto files = storage.files(id);
-    if (BWV_TRY(fs::kind_of(files.signature)) == fs::Kind::regular) {
-      BWV_CHECK(settle_finished(storage, internal, id));
+    auto r = recover_one(storage, internal, id, report);
+    if (r) {
+      if (*r) recovered.push_back(**r);
       continue;
     }
-    const fs::Path op = open_path(storage, id);
-    manifest::Manifest m = BWV_TRY(manifest::parse(BWV_TRY(fs::read_file(op, manifest::k_max_bytes)), op.string()));
-    // A cut inside add_clip may have moved the sealed file already: bring it back.
-    const fs::Path sealed = sealed_tmp(storage, id);
-    if (BWV_TRY(fs::kind_of(sealed)) == fs::Kind::none && BWV_TRY(fs::kind_of(files.sealed)) == fs::Kind::regular)
-      BWV_CHECK(fs::rename(files.sealed, sealed));
-    if (BWV_TRY(fs::kind_of(files.manifest)) != fs::Kind::none) BWV_CHECK(remove_if_there(files.manifest));
-
-    std::uint64_t sealed_size = 0;
-    if (BWV_TRY(fs::kind_of(sealed)) == fs::Kind::regular) {
-      fs::Fd fd = BWV_TRY(fs::open_regular(sealed));
-      sealed_size = BWV_TRY(fs::file_size(fd.get(), sealed));
-    }
-    // The journal's complete lines, up to the last record the sealed file still holds whole.
-    const fs::Path jp = journal_path(storage, id);
-    std::string text;
-    if (BWV_TRY(fs::kind_of(jp)) == fs::Kind::regular) text = BWV_TRY(fs::read_file(jp, 1ull << 30));
-    std::vector<JournalLine> lines;
-    std::size_t at = 0;
-    while (at < text.size()) {
-      const std::size_t nl = text.find('\n', at);
-      if (nl == std::string::npos) break; // a line cut short
-      auto j = parse_line(text.substr(at, nl - at));
-      if (!j || j->sealed_end > sealed_size) break;
-      lines.push_back(std::move(*j));
-      at = nl + 1;
-    }
-    // The init segment alone holds no footage: nothing was recorded, nothing to keep.
-    if (lines.size() < 2) {
-      report(id + ": no complete fragment before the power cut; nothing to recover");
-      BWV_CHECK(remove_if_there(sealed));
-      BWV_CHECK(remove_if_there(jp));
-      BWV_CHECK(remove_if_there(op));
-      continue;
-    }
-    std::vector<std::string> chunks;
-    std::vector<manifest::Fragment> fragments;
-    std::uint64_t offset = 0;
-    for (const auto& j : lines) {
-      chunks.insert(chunks.end(), j.new_chunks.begin(), j.new_chunks.end());
-      fragments.push_back({offset, j.plain_end - offset, j.sha256});
-      offset = j.plain_end;
-    }
-    auto hasher = manifest::VideoHasher::restore(lines.back().hasher, std::move(chunks));
-    if (!hasher || hasher->size() != lines.back().plain_end)
-      return fail(Errc::check_failed, jp, "journal does not match itself; clip left as it is");
-    // Cut the sealed file after its last complete record.
-    if (::truncate(sealed.c_str(), static_cast<off_t>(lines.back().sealed_end)) != 0)
-      return fail_errno(sealed, "truncate", errno);
-    {
-      fs::Fd fd = BWV_TRY(fs::open_regular(sealed));
-      if (::fsync(fd.get()) != 0) return fail_errno(sealed, "fsync", errno);
-    }
-    m.recovered = true;
-    m.end = std::max(m.start, lines.back().media_end);
-    m.video = hasher->finish();
-    m.video.fragments = std::move(fragments);
-    const std::string sha = BWV_TRY(storage.add_clip(m, sealed, internal.key()));
-    internal.seq = std::max(internal.seq, m.seq);
-    internal.prev = sha;
-    BWV_CHECK(internal.save());
-    BWV_CHECK(remove_if_there(jp));
-    BWV_CHECK(remove_if_there(op));
-    report(id + ": recovered " + std::to_string(lines.size() - 1) + " complete fragments after a power cut");
-    recovered.push_back(id);
+    report(id + ": cannot be finished (" + r.error().subject + ": " + r.error().message +
+           "); set aside in tmp/ as " + id + ".open.json.failed");
+    BWV_CHECK(fs::rename(open_path(storage, id), storage.tmp_dir() / (id + ".open.json.failed")));
+  }
+  // The chain follows the clips on the storage, whatever the state file says.
+  std::vector<camera::Problem> ignored;
+  for (const auto& f : BWV_TRY(storage.clips(ignored))) {
+    auto r = adopt(storage, internal, f.id);
+    if (!r) report(f.id + ": not adopted into the chain: " + r.error().message);
   }
   return recovered;
 }

@@ -1,11 +1,13 @@
 // A clip being recorded on the camera, and what finishes it after a power cut.
 //
-// While recording, tmp/ holds ID.open.json (the manifest as known at the start), ID.mp4.sealed
-// (one sealed record per fMP4 piece, each fdatasync'd) and ID.journal (a line per record,
-// written after the record is durable: where it ends, the piece's hash and the running hash
-// state). Plaintext exists only in memory, for the piece being written. At boot, recover()
-// finishes every clip left open from its journal: complete pieces only, manifest marked
-// recovered, signed, and moved into clips/ like any other.
+// While recording, the storage's tmp/ holds ID.open.json (the manifest as known at the start) and
+// ID.mp4.sealed (one sealed record per fMP4 piece, each fdatasync'd); the camera's internal
+// directory holds journal/ID.journal (a line per record, written once the record is durable:
+// where it ends, the piece's hash and the running hash state). The hash state carries up to 63
+// bytes of the plaintext not yet hashed, which is why the journal lives beside the device key and
+// never on the storage a dock reads. At boot, recover() finishes every clip left open from its
+// journal: complete pieces only, manifest marked recovered, signed, and moved into clips/ like any
+// other. What the journal cannot vouch for is kept, never deleted.
 #pragma once
 
 #include "camera/storage.hpp"
@@ -28,6 +30,7 @@ public:
   static Result<Internal> open(const fs::Path& dir, bool& created_key);
   const crypto::SecretKey& key() const { return m_key; }
   std::string key_id() const;
+  fs::Path journal_dir() const { return m_dir / "journal"; }
 
   std::uint64_t seq = 0;                    // the last finished clip's
   std::optional<std::string> prev;          // its manifest's SHA-256
@@ -43,8 +46,8 @@ private:
 class ClipWriter {
 public:
   // meta: every manifest field but end and video; recovered false.
-  static Result<ClipWriter> create(camera::Storage& storage, manifest::Manifest meta,
-                                   const crypto::SealPublicKey& seal);
+  static Result<ClipWriter> create(camera::Storage& storage, const Internal& internal,
+                                   manifest::Manifest meta, const crypto::SealPublicKey& seal);
   ClipWriter(ClipWriter&&) noexcept = default;
   ClipWriter& operator=(ClipWriter&&) noexcept = default;
 
@@ -56,13 +59,17 @@ public:
   // Finishes the clip: final record, manifest, signature, into clips/. Returns the manifest's
   // SHA-256. Dropping a ClipWriter without finish() is what a power cut does.
   Result<std::string> finish(std::time_t end, const crypto::SecretKey& key);
+  // Removes the journal and open manifest: only once the chain names the finished clip, or a
+  // cut in between would let the next clip take its seq.
+  Result<void> forget();
 
 private:
-  ClipWriter(camera::Storage& storage, manifest::Manifest meta, camera::SealedWriter writer,
-             fs::Fd journal)
-      : m_storage(&storage), m_meta(std::move(meta)), m_writer(std::move(writer)),
-        m_journal(std::move(journal)) {}
+  ClipWriter(camera::Storage& storage, fs::Path journal_path, manifest::Manifest meta,
+             camera::SealedWriter writer, fs::Fd journal)
+      : m_storage(&storage), m_journal_path(std::move(journal_path)), m_meta(std::move(meta)),
+        m_writer(std::move(writer)), m_journal(std::move(journal)) {}
   camera::Storage* m_storage;
+  fs::Path m_journal_path;
   manifest::Manifest m_meta;
   camera::SealedWriter m_writer;
   fs::Fd m_journal;
@@ -70,8 +77,10 @@ private:
   std::size_t m_chunks_journaled = 0;
 };
 
-// Finishes the clips a power cut left in tmp/ and brings the chain in `internal` up to date.
-// Reports each clip as it goes. Returns the ids recovered.
+// Finishes the clips a power cut left in tmp/ and brings the chain in `internal` up to date with
+// the clips on the storage (a lost state file never lets a seq be used twice). A clip it cannot
+// finish is reported and left in tmp/ under a .failed name, and boot goes on: a camera that
+// cannot record is worse than one clip set aside. Returns the ids recovered.
 Result<std::vector<std::string>> recover(camera::Storage& storage, Internal& internal,
                                          const std::function<void(const std::string&)>& report);
 

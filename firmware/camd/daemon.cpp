@@ -63,6 +63,7 @@ Result<DaemonConfig> load_config(const fs::Path& path) {
 std::time_t Daemon::wall(Millis ms) const {
   // Once a dock has set the clock the camera's RTC keeps the true time; before, it counts from
   // its reset value and every manifest says the clock was never set.
+  // (Whole seconds: the clock is read to the second, so a time is good to a second.)
   if (m_internal && m_internal->clock_set) return m_hal->dock_time() - m_hal->now() / 1000 + ms / 1000;
   return k_unset_clock + ms / 1000;
 }
@@ -87,16 +88,16 @@ Result<void> Daemon::boot() {
   m_internal.emplace(BWV_TRY(Internal::open(m_config.internal, created)));
   if (created) log("first boot: made device key " + m_internal->key_id());
   m_storage.emplace(BWV_TRY(camera::Storage::create(m_config.storage, m_internal->key().public_key())));
-  for (const auto& id : BWV_TRY(recover(*m_storage, *m_internal, [&](const std::string& l) { log("recovery: " + l); })))
-    (void)id;
+  (void)BWV_TRY(recover(*m_storage, *m_internal, [&](const std::string& l) { log("recovery: " + l); }));
   m_state.clock_unset = !m_internal->clock_set;
   RecorderContext ctx;
   ctx.storage = &*m_storage;
+  ctx.internal = &*m_internal;
   ctx.seal = &m_config.seal;
   ctx.key = &m_internal->key();
   ctx.wall = [this](Millis ms) { return wall(ms); };
   ctx.clip_done = [this](const ClipDone& d, bool split) -> Result<manifest::Manifest> {
-    m_internal->seq += 1;
+    m_internal->seq = d.seq;
     m_internal->prev = d.manifest_sha256;
     BWV_CHECK(m_internal->save());
     log("clip " + d.id + " finished: " + std::to_string(d.frames) + " frames");
@@ -207,6 +208,21 @@ Result<void> Daemon::handle(const Event& e) {
   return {};
 }
 
+// One turn of the loop: an event, or the next tick and frame when they are due.
+Result<void> Daemon::turn(Millis deadline, Millis& next_tick) {
+  if (const auto e = m_hal->wait(deadline)) return handle(*e);
+  const Millis now = m_hal->now();
+  if (now >= next_tick) {
+    next_tick += 1000;
+    if (m_state.mode != Mode::off) {
+      BWV_CHECK(check_storage());
+      BWV_CHECK(handle({EventKind::tick}));
+    }
+  }
+  if (m_recorder->capturing() && now >= m_recorder->next_frame_time()) BWV_CHECK(m_recorder->capture_frame());
+  return {};
+}
+
 Result<void> Daemon::run(const std::function<bool()>& stop) {
   BWV_CHECK(boot());
   if (m_config.power_on_at_start) BWV_CHECK(handle({EventKind::power_on}));
@@ -224,20 +240,17 @@ Result<void> Daemon::run(const std::function<bool()>& stop) {
         }
       deadline = std::min(deadline, m_recorder->next_frame_time());
     }
-    if (const auto e = m_hal->wait(deadline)) {
-      BWV_CHECK(handle(*e));
-      continue;
+    if (auto r = turn(deadline, next_tick); !r) {
+      // Whatever failed (capture, storage), keep what is recorded: finish the clip if that
+      // still works, tell the officer, and stop; recovery finishes it at the next boot if not.
+      if (m_recorder->recording()) {
+        auto stopped = m_recorder->stop_clip();
+        log(stopped ? "error: clip " + stopped->id + " finished early" : "error: clip left for recovery");
+      }
+      m_hal->indicate(ActionKind::alert_refused, m_hal->now());
+      return r;
     }
     if (m_hal->finished() || (stop && stop())) break;
-    const Millis now = m_hal->now();
-    if (now >= next_tick) {
-      next_tick += 1000;
-      if (m_state.mode != Mode::off) {
-        BWV_CHECK(check_storage());
-        BWV_CHECK(handle({EventKind::tick}));
-      }
-    }
-    if (m_recorder->capturing() && now >= m_recorder->next_frame_time()) BWV_CHECK(m_recorder->capture_frame());
   }
   // The end of a simulation is a clean power-off, unless the power was cut.
   if (m_state.mode != Mode::off) BWV_CHECK(handle({EventKind::power_off}));

@@ -32,6 +32,7 @@ public:
 
 private:
   Result<void> boot();
+  Result<void> turn(Millis deadline, Millis& next_tick);
   Result<void> handle(const Event& e);
   Result<void> perform(const std::vector<Action>& actions, const Event& cause);
   Result<void> collect_receipts();

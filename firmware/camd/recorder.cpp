@@ -57,13 +57,11 @@ void Recorder::skip_to(Millis to) {
   // Keep the GOP grid: the clip's first frame falls where it would have without the skip.
   k = m_gop_origin + ((k - m_gop_origin + fps - 1) / fps) * fps;
   if (k <= m_next_frame || m_clip) return;
-  const std::int64_t origin = m_gop_origin;
   m_next_frame = k;
   m_next_sample = samples_at(k);
   m_buffer.clear();
   m_buffer_bytes = 0;
-  new_gop();
-  m_gop_origin = origin;
+  new_gop(); // k is on the grid, so the origin moves by whole GOPs
 }
 
 Result<void> Recorder::capture_frame() {
@@ -145,7 +143,9 @@ Result<void> Recorder::write_gop(const Gop& g) {
   if (m_audio) {
     const std::int64_t base = samples_at(c.first_frame);
     for (media::Packet p : g.audio) {
-      if (p.pts < base) continue; // the encoder's priming, before the clip's first frame
+      // A packet that starts before the clip's first frame (the encoder's priming, or one
+      // straddling the start) is left out: at most one AAC frame, 21 ms.
+      if (p.pts < base) continue;
       p.pts -= base;
       p.dts -= base;
       BWV_CHECK(c.mux->write_audio(p));
@@ -154,7 +154,6 @@ Result<void> Recorder::write_gop(const Gop& g) {
   m_piece_end = frame_wall(g.first_frame + g.frames);
   BWV_CHECK(c.mux->fragment());
   c.frames += g.frames;
-  m_bytes_written = c.writer.sealed_bytes();
   return {};
 }
 
@@ -164,7 +163,7 @@ Result<void> Recorder::start_clip(manifest::Manifest meta, Millis press) {
   const double pre = std::max<double>(0, double(press - frame_ms(first)) / 1000.0);
   meta.pre_event_seconds = std::min(120, static_cast<int>(std::lround(pre)));
   meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
-  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
+  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, *m_ctx.internal, meta, *m_ctx.seal));
   m_clip.emplace(Open{std::move(writer), std::nullopt, first, 0});
   while (!m_buffer.empty()) {
     BWV_CHECK(write_gop(m_buffer.front()));
@@ -174,35 +173,38 @@ Result<void> Recorder::start_clip(manifest::Manifest meta, Millis press) {
   return {};
 }
 
-Result<ClipDone> Recorder::finish_clip() {
+Result<manifest::Manifest> Recorder::finish_clip(bool split, ClipDone& done) {
   Open& c = *m_clip;
-  ClipDone done;
   done.id = c.writer.meta().clip_id;
+  done.seq = c.writer.meta().seq;
   done.frames = static_cast<std::uint64_t>(c.frames);
   done.manifest_sha256 = BWV_TRY(c.writer.finish(frame_wall(c.first_frame + c.frames), *m_ctx.key));
+  auto next = BWV_TRY(m_ctx.clip_done(done, split));
+  BWV_CHECK(c.writer.forget());
   m_clip.reset();
-  return done;
+  return next;
 }
 
 Result<void> Recorder::finish_clip_split(const Gop& next_first) {
-  const ClipDone done = BWV_TRY(finish_clip());
-  manifest::Manifest meta = BWV_TRY(m_ctx.clip_done(done, true));
+  ClipDone done;
+  manifest::Manifest meta = BWV_TRY(finish_clip(true, done));
   meta.start = frame_wall(next_first.first_frame);
   meta.pre_event_seconds = 0;
   meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
-  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, meta, *m_ctx.seal));
+  auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, *m_ctx.internal, meta, *m_ctx.seal));
   m_clip.emplace(Open{std::move(writer), std::nullopt, next_first.first_frame, 0});
   return write_gop(next_first);
 }
 
 Result<ClipDone> Recorder::stop_clip() {
   if (!m_clip) return fail(Errc::internal, "recorder", "no clip to stop");
+  m_split = false; // a split asked for just before the stop is moot
   if (m_current.frames > 0) {
     BWV_CHECK(write_gop(m_current));
     m_current = Gop{};
   }
-  const ClipDone done = BWV_TRY(finish_clip());
-  (void)BWV_TRY(m_ctx.clip_done(done, false));
+  ClipDone done;
+  (void)BWV_TRY(finish_clip(false, done));
   new_gop(); // if capture goes on, it starts a GOP
   return done;
 }

@@ -26,6 +26,7 @@ struct RecorderConfig {
 // What a finished clip reports back.
 struct ClipDone {
   std::string id;
+  std::uint64_t seq = 0;
   std::string manifest_sha256;
   std::uint64_t frames = 0;
 };
@@ -33,6 +34,7 @@ struct ClipDone {
 // Where finished clips go and who learns of them.
 struct RecorderContext {
   camera::Storage* storage = nullptr;
+  const Internal* internal = nullptr; // where the journal goes
   const crypto::SealPublicKey* seal = nullptr;
   const crypto::SecretKey* key = nullptr;
   // The camera's time of day at a time since boot.
@@ -72,9 +74,6 @@ public:
   // A power cut: everything in memory is gone; files are left as they lie.
   void power_cut();
 
-  std::uint64_t buffered_bytes() const { return m_buffer_bytes; }
-  std::size_t buffered_gops() const { return m_buffer.size(); }
-  std::uint64_t bytes_written() const { return m_bytes_written; }
 
 private:
   struct Gop {
@@ -97,7 +96,9 @@ private:
         m_audio(std::move(audio)) {}
   Result<void> gop_done();
   Result<void> write_gop(const Gop& g);
-  Result<ClipDone> finish_clip();
+  // Finishes the clip, has the daemon put it in the chain, and only then forgets its journal.
+  // Returns what clip_done returned.
+  Result<manifest::Manifest> finish_clip(bool split, ClipDone& done);
   Result<void> finish_clip_split(const Gop& next_first);
   std::time_t frame_wall(std::int64_t frame) const;
   std::int64_t samples_at(std::int64_t frame) const;
@@ -120,7 +121,6 @@ private:
   std::optional<Open> m_clip;
   bool m_split = false;
   std::time_t m_piece_end = 0; // the media end of the piece being muxed, for the journal
-  std::uint64_t m_bytes_written = 0;
 };
 
 } // namespace bwv::camd

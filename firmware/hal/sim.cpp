@@ -37,7 +37,7 @@ std::optional<Millis> parse_relative(const std::string& t) {
   double v = 0;
   char unit = 's', extra = 0;
   const int n = std::sscanf(t.c_str(), "+%lf%c%c", &v, &unit, &extra);
-  if (n < 1 || n > 2 || v < 0) return std::nullopt;
+  if (n < 1 || n > 2 || !std::isfinite(v) || v < 0 || v > 1e9) return std::nullopt;
   const double mult = unit == 's' ? 1000 : unit == 'm' ? 60'000 : unit == 'h' ? 3'600'000 : -1;
   if (mult < 0) return std::nullopt;
   return static_cast<Millis>(std::llround(v * mult));

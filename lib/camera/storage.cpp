@@ -190,6 +190,10 @@ Result<std::string> Storage::add_clip(const manifest::Manifest& m, const fs::Pat
       crypto::sign(device_key, bytes, manifest::trusted_comment(m, sha),
                    "signature from bwv device " + m.device + " key " + m.key_id);
   const ClipFiles f = files(m.clip_id);
+  // A finished clip is never replaced: two clips with one id mean a seq used twice, and the
+  // first may not have been pulled yet.
+  if (BWV_TRY(fs::kind_of(f.signature)) != fs::Kind::none)
+    return fail(Errc::check_failed, f.signature, "a clip with this id is already finished; not replacing it");
   // Order matters: the signature is renamed last, so a clip with a signature is complete.
   BWV_CHECK(fs::rename(sealed_tmp, f.sealed));
   BWV_CHECK(fs::write_file_atomic(f.manifest, bytes));
