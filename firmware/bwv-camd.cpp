@@ -116,8 +116,9 @@ int main(int argc, char** argv) {
     if (config_path.empty()) config_path = (storage_dir.parent_path() / "camd.json").string();
     auto config = BWV_TRY(camd::load_config(config_path));
     config.storage = storage_dir;
-    config.internal = internal.empty() ? fs::Path(storage_dir.lexically_normal().string() + ".internal")
-                                       : fs::Path(internal);
+    fs::Path base = storage_dir.lexically_normal();
+    if (base.filename().empty()) base = base.parent_path(); // "cam/" is "cam"
+    config.internal = internal.empty() ? fs::Path(base.string() + ".internal") : fs::Path(internal);
     BWV_CHECK(check_internal_outside(config.storage, config.internal));
     const auto script = BWV_TRY(hal::parse_script(BWV_TRY(fs::read_file(script_path, 1 << 20)), script_path));
     hal::SimConfig sc;

@@ -111,7 +111,8 @@ Result<ClipWriter> ClipWriter::create(camera::Storage& storage, const Internal& 
   const std::string& id = meta.clip_id;
   // Never over a clip already made: a seq used twice would overwrite footage nobody pulled.
   const auto files = storage.files(id);
-  for (const auto& p : {files.signature, files.manifest, files.sealed, open_path(storage, id)})
+  for (const auto& p : {files.signature, files.manifest, files.sealed, open_path(storage, id),
+                        sealed_tmp(storage, id)})
     if (BWV_TRY(fs::kind_of(p)) != fs::Kind::none)
       return fail(Errc::check_failed, p, "already exists; refusing to record over it");
   meta.end = meta.start;
@@ -208,6 +209,16 @@ Result<void> copy_whole(const fs::Path& from, const fs::Path& to) {
   return fs::fsync_path(to);
 }
 
+// A clip set aside keeps its seq: the chain moves past it (the store then sees the gap, which is
+// the truth until someone brings the clip in), and no later clip can take its id and files.
+Result<void> skip_seq(Internal& internal, const std::string& id) {
+  const auto dash = id.rfind('-');
+  const std::uint64_t seq = std::strtoull(id.c_str() + dash + 1, nullptr, 10);
+  if (seq <= internal.seq) return {};
+  internal.seq = seq;
+  return internal.save();
+}
+
 Result<std::optional<std::string>> recover_one(camera::Storage& storage, Internal& internal,
                                                const std::string& id,
                                                const std::function<void(const std::string&)>& report) {
@@ -266,7 +277,9 @@ Result<std::optional<std::string>> recover_one(camera::Storage& storage, Interna
            keep.filename().string() + " for the store");
   }
   if (lines.size() < 2) {
-    // The init segment alone holds no footage.
+    // The init segment alone holds no footage; but a kept copy holds some, and its seq is
+    // never given to another clip.
+    if (damaged || more) BWV_CHECK(skip_seq(internal, id));
     report(id + ": no complete fragment before the power cut; nothing to finish");
     BWV_CHECK(remove_if_there(sealed));
     BWV_CHECK(remove_if_there(jp));
@@ -322,6 +335,7 @@ Result<std::vector<std::string>> recover(camera::Storage& storage, Internal& int
     report(id + ": cannot be finished (" + r.error().subject + ": " + r.error().message +
            "); set aside in tmp/ as " + id + ".open.json.failed");
     BWV_CHECK(fs::rename(open_path(storage, id), storage.tmp_dir() / (id + ".open.json.failed")));
+    BWV_CHECK(skip_seq(internal, id));
   }
   // The chain follows the clips on the storage, whatever the state file says.
   std::vector<camera::Problem> ignored;

@@ -105,11 +105,16 @@ Result<void> Recorder::capture_frame() {
 Result<void> Recorder::gop_done() {
   Gop g = std::move(m_current);
   m_current = Gop{};
+  if (m_next_clip) BWV_CHECK(open_next_clip(g.first_frame));
   if (m_clip) {
     if (m_split) {
-      // The clip ends where this GOP begins, and the next clip begins with it.
+      // The clip ends with this GOP and its sound; the next clip begins with the next GOP.
       m_split = false;
-      return finish_clip_split(g);
+      BWV_CHECK(flush_audio_into(g));
+      BWV_CHECK(write_gop(g));
+      ClipDone done;
+      m_next_clip = BWV_TRY(finish_clip(true, done));
+      return {};
     }
     return write_gop(g);
   }
@@ -127,7 +132,9 @@ Result<void> Recorder::gop_done() {
 
 Result<void> Recorder::write_gop(const Gop& g) {
   Open& c = *m_clip;
-  if (g.video.empty()) return {};
+  // A stop on a GOP boundary leaves only the sound the encoder still held: a short last
+  // fragment of sound alone.
+  if (g.video.empty() && (g.audio.empty() || !c.mux)) return {};
   if (!c.mux) {
     auto sink = [this](std::span<const unsigned char> bytes) -> Result<void> {
       return m_clip->writer.piece(bytes, m_piece_end);
@@ -185,24 +192,33 @@ Result<manifest::Manifest> Recorder::finish_clip(bool split, ClipDone& done) {
   return next;
 }
 
-Result<void> Recorder::finish_clip_split(const Gop& next_first) {
-  ClipDone done;
-  manifest::Manifest meta = BWV_TRY(finish_clip(true, done));
-  meta.start = frame_wall(next_first.first_frame);
+Result<void> Recorder::open_next_clip(std::int64_t first_frame) {
+  manifest::Manifest meta = std::move(*m_next_clip);
+  m_next_clip.reset();
+  meta.start = frame_wall(first_frame);
   meta.pre_event_seconds = 0;
   meta.clip_id = text::make_clip_id(meta.start, meta.device, meta.seq);
   auto writer = BWV_TRY(ClipWriter::create(*m_ctx.storage, *m_ctx.internal, meta, *m_ctx.seal));
-  m_clip.emplace(Open{std::move(writer), std::nullopt, next_first.first_frame, 0});
-  return write_gop(next_first);
+  m_clip.emplace(Open{std::move(writer), std::nullopt, first_frame, 0});
+  return {};
+}
+
+Result<void> Recorder::flush_audio_into(Gop& g) {
+  if (!m_audio) return {};
+  const std::size_t before = g.audio.size();
+  BWV_CHECK(m_audio->flush(g.audio));
+  for (std::size_t i = before; i < g.audio.size(); ++i) g.bytes += g.audio[i].data.size();
+  m_audio.emplace(BWV_TRY(media::AudioEncoder::open({})));
+  return {};
 }
 
 Result<ClipDone> Recorder::stop_clip() {
-  if (!m_clip) return fail(Errc::internal, "recorder", "no clip to stop");
+  if (!recording()) return fail(Errc::internal, "recorder", "no clip to stop");
   m_split = false; // a split asked for just before the stop is moot
-  if (m_current.frames > 0) {
-    BWV_CHECK(write_gop(m_current));
-    m_current = Gop{};
-  }
+  if (m_next_clip) BWV_CHECK(open_next_clip(m_current.first_frame));
+  BWV_CHECK(flush_audio_into(m_current));
+  BWV_CHECK(write_gop(m_current));
+  m_current = Gop{};
   ClipDone done;
   (void)BWV_TRY(finish_clip(false, done));
   new_gop(); // if capture goes on, it starts a GOP
@@ -211,6 +227,7 @@ Result<ClipDone> Recorder::stop_clip() {
 
 void Recorder::power_cut() {
   m_clip.reset(); // files stay as they are: recovery finishes them at the next boot
+  m_next_clip.reset();
   m_split = false;
   stop_capture();
 }

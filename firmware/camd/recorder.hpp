@@ -49,7 +49,7 @@ public:
   static Result<Recorder> open(const RecorderConfig& config, hal::Hal& hal, RecorderContext context);
 
   bool capturing() const { return m_capturing; }
-  bool recording() const { return m_clip.has_value(); }
+  bool recording() const { return m_clip.has_value() || m_next_clip.has_value(); }
   // The next frame's time on the grid.
   Millis next_frame_time() const;
 
@@ -66,7 +66,7 @@ public:
   // A clip begins with the pre-event buffer and the GOP in progress. meta: the manifest as known
   // at the start; this fills in the start time and pre-event seconds from the first frame.
   Result<void> start_clip(manifest::Manifest meta, Millis press);
-  // Ends the clip at the next GOP boundary and goes on in a new one: no frame lost.
+  // Ends the clip with the GOP in progress and goes on in a new one from the next: no frame lost.
   void split_at_next_gop() { m_split = true; }
   // Finishes the clip with the GOP in progress (a short last fragment). When capture goes on
   // (buffering), it starts a new GOP.
@@ -99,7 +99,10 @@ private:
   // Finishes the clip, has the daemon put it in the chain, and only then forgets its journal.
   // Returns what clip_done returned.
   Result<manifest::Manifest> finish_clip(bool split, ClipDone& done);
-  Result<void> finish_clip_split(const Gop& next_first);
+  Result<void> open_next_clip(std::int64_t first_frame);
+  // The sound the encoder still holds goes into g, and a fresh encoder carries on, so a clip's
+  // sound runs to its last frame.
+  Result<void> flush_audio_into(Gop& g);
   std::time_t frame_wall(std::int64_t frame) const;
   std::int64_t samples_at(std::int64_t frame) const;
   Millis frame_ms(std::int64_t frame) const;
@@ -120,6 +123,7 @@ private:
   std::uint64_t m_buffer_bytes = 0;
   std::optional<Open> m_clip;
   bool m_split = false;
+  std::optional<manifest::Manifest> m_next_clip; // a split clip's successor, opened at the next GOP
   std::time_t m_piece_end = 0; // the media end of the piece being muxed, for the journal
 };
 

@@ -221,6 +221,11 @@ Result<void> AudioEncoder::encode(std::int64_t first_sample, std::vector<Packet>
   return drain(m->ctx.get(), m->pkt.get(), out, false);
 }
 
+Result<void> AudioEncoder::flush(std::vector<Packet>& out) {
+  if (const int rc = avcodec_send_frame(m->ctx.get(), nullptr); rc < 0) return av_fail("flush audio", rc);
+  return drain(m->ctx.get(), m->pkt.get(), out, false);
+}
+
 const AVCodecContext* AudioEncoder::context() const { return m->ctx.get(); }
 
 // ---- fragmented MP4 ----

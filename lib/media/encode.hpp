@@ -77,6 +77,9 @@ public:
   AVFrame* frame();
   // Encodes frame() starting at sample number first_sample.
   Result<void> encode(std::int64_t first_sample, std::vector<Packet>& out);
+  // Ends the stream: the packets the encoder still holds (its delay), after which it takes no
+  // more frames.
+  Result<void> flush(std::vector<Packet>& out);
   const AVCodecContext* context() const;
 
 private:

@@ -147,7 +147,8 @@ m = json.load(open(sys.argv[1]))[\"video\"]; f = m[\"fragments\"]; at = 0
 for x in f:
     assert x[\"offset\"] == at, (x, at); at += x[\"size\"]
 assert at == m[\"size\"], (at, m[\"size\"])
-assert len(f) == 1 + int(sys.argv[2]) // 10, (len(f), sys.argv[2])
+# the init segment, a fragment per GOP, and at a stop maybe one of the sound the encoder held
+assert len(f) - 1 - int(sys.argv[2]) // 10 in (0, 1), (len(f), sys.argv[2])
 for x in f[:3] + f[-1:]: print(x[\"offset\"], x[\"size\"], x[\"sha256\"])" $m "$(frames $v)" >frags &&
     test "$(stat -c %s $v)" = "$(jget $m video size)" &&
     test "$(wc -l <frags)" -eq 4 &&
