@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <set>
+
 namespace bwv::camd {
 
 namespace {
@@ -131,7 +133,15 @@ Result<void> Daemon::collect_receipts() {
   std::vector<camera::Problem> problems;
   const auto deleted = BWV_TRY(m_storage->delete_receipted(m_config.store_key, problems));
   for (const auto& id : deleted) log("receipted, deleted " + id);
-  for (const auto& p : problems) log("receipt refused: " + p.subject + ": " + p.message);
+  // Receipts are looked at again and again while docked: a refusal is said once.
+  std::set<std::string> now_refused;
+  for (const auto& p : problems) {
+    const std::string line = "receipt refused: " + p.subject + ": " + p.message;
+    if (!m_refused.contains(line)) log(line);
+    now_refused.insert(line);
+  }
+  m_refused = std::move(now_refused);
+  m_last_collect = m_hal->now();
   return {};
 }
 
@@ -219,6 +229,9 @@ Result<void> Daemon::turn(Millis deadline, Millis& next_tick) {
       BWV_CHECK(handle({EventKind::tick}));
     }
   }
+  // A dock host writes receipts when its pull is done, which may be long after the dock: while
+  // docked the camera looks for them every minute, so a full camera empties overnight.
+  if (m_state.mode == Mode::docked && now - m_last_collect >= 60'000) BWV_CHECK(collect_receipts());
   if (m_recorder->capturing() && now >= m_recorder->next_frame_time()) BWV_CHECK(m_recorder->capture_frame());
   return {};
 }

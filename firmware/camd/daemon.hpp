@@ -5,6 +5,8 @@
 #include "camd/recorder.hpp"
 #include "core/machine.hpp"
 
+#include <set>
+
 namespace bwv::camd {
 
 struct DaemonConfig {
@@ -50,6 +52,8 @@ private:
   State m_state;
   int m_trigger_detail = 0;
   bool m_first_power_on = true;
+  Millis m_last_collect = 0;
+  std::set<std::string> m_refused; // receipt refusals already logged
 };
 
 } // namespace bwv::camd
