@@ -138,6 +138,7 @@ Result<VideoEncoder> VideoEncoder::open(const VideoSettings& s) {
   const std::string params = "keyint=" + std::to_string(s.fps) + ":min-keyint=" + std::to_string(s.fps) +
                              ":scenecut=0:bframes=0:open-gop=0:repeat-headers=1:force-cfr=1";
   av_opt_set(c->priv_data, "x264-params", params.c_str(), 0);
+  if (s.qp >= 0) av_opt_set_int(c->priv_data, "qp", s.qp, 0);
   if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) return av_fail("open libx264", rc);
   AVFrame* f = impl->frame.get();
   f->format = c->pix_fmt;
@@ -168,7 +169,8 @@ std::string VideoEncoder::description() const {
   const auto& s = m->settings;
   return std::string("libavcodec ") + LIBAVCODEC_IDENT + " libx264 " + std::to_string(s.width) + "x" +
          std::to_string(s.height) + "@" + std::to_string(s.fps) + " " + std::to_string(s.bitrate_kbps) +
-         "kbps preset=" + s.preset + " gop=" + std::to_string(s.fps) + " closed no-bframes";
+         "kbps" + (s.qp >= 0 ? " qp=" + std::to_string(s.qp) : std::string()) + " preset=" + s.preset +
+         " gop=" + std::to_string(s.fps) + " closed no-bframes";
 }
 
 // ---- audio ----

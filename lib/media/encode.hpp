@@ -26,6 +26,9 @@ struct VideoSettings {
   // A camera's choice: ultrafast costs a third of veryfast's CPU and fits its memory budget at
   // 1080p (see bench/camd), and its streams (no CABAC, no 8x8 transform) play anywhere.
   std::string preset = "ultrafast";
+  // A constant quantiser instead of the bitrate when >= 0: redaction uses one, so that a filled
+  // box comes out as its colour, not as the bitrate allows.
+  int qp = -1;
 };
 
 struct AudioSettings {
