@@ -86,21 +86,21 @@ Result<std::unique_ptr<AVCodecContext, CodecCloser>> open_decoder(const AVStream
   return c;
 }
 
-void apply(AVFrame* f, Method m, const Rect& r, const Color& c, int block, int radius) {
+void apply(AVFrame* f, const Look& look, const Rect& r) {
   const media::Rect mr{r.x, r.y, r.w, r.h};
-  switch (m) {
-  case Method::fill: media::fill(f, mr, c.r, c.g, c.b); break;
-  case Method::pixelate: media::pixelate(f, mr, block); break;
-  case Method::blur: media::blur(f, mr, radius); break;
+  switch (look.method) {
+  case Method::fill: media::fill(f, mr, look.color.r, look.color.g, look.color.b); break;
+  case Method::pixelate: media::pixelate(f, mr, look.block); break;
+  case Method::blur: media::blur(f, mr, look.radius); break;
   }
 }
 
 void redact_frame(AVFrame* f, const Spec& spec, std::int64_t ms, std::int64_t next_ms) {
   if (const FrameRange* fr = range_for_frame(spec, ms, next_ms))
-    apply(f, fr->method, {0, 0, f->width, f->height}, fr->color, fr->block, fr->radius);
+    apply(f, fr->look, {0, 0, f->width, f->height});
   for (const auto& b : spec.boxes)
     if (const auto r = box_for_frame(b, ms, next_ms))
-      if (const auto c = clipped(*r, f->width, f->height)) apply(f, b.method, *c, b.color, b.block, b.radius);
+      if (const auto c = clipped(*r, f->width, f->height)) apply(f, b.look, *c);
 }
 
 } // namespace

@@ -87,13 +87,6 @@ Result<Color> color_field(const json::Reader& r) {
 }
 
 // How a box or frame range hides the picture, with the parameters of that method only.
-struct Look {
-  Method method = Method::fill;
-  Color color;
-  int block = k_default_block;
-  int radius = k_default_radius;
-};
-
 Result<Look> look_fields(const json::Reader& r) {
   Look look;
   if (r.has("method")) {
@@ -159,10 +152,7 @@ Result<Box> parse_box(const json::Value& obj, const std::string& subject, const 
   BWV_CHECK(unique_label(r, box.label, where, totals));
   box.reason = BWV_TRY(text_field(r, "reason"));
   const Look look = BWV_TRY(look_fields(r));
-  box.method = look.method;
-  box.color = look.color;
-  box.block = look.block;
-  box.radius = look.radius;
+  box.look = look;
   const json::Value* kfs = BWV_TRY(r.array("keyframes"));
   if (kfs->empty()) return r.bad("keyframes", "needs at least one keyframe");
   totals.keyframes += kfs->size();
@@ -211,10 +201,7 @@ Result<FrameRange> parse_frame_range(const json::Value& obj, const std::string& 
   FrameRange range;
   BWV_CHECK(range_fields(r, where, totals, range));
   const Look look = BWV_TRY(look_fields(r));
-  range.method = look.method;
-  range.color = look.color;
-  range.block = look.block;
-  range.radius = look.radius;
+  range.look = look;
   return range;
 }
 

@@ -43,20 +43,26 @@ struct Color {
   bool operator==(const Color&) const = default;
 };
 
+// How a region is hidden. Only the parameters of its method are meaningful; the others keep
+// their defaults.
+struct Look {
+  Method method = Method::fill;
+  Color color;
+  int block = k_default_block;
+  int radius = k_default_radius;
+  bool operator==(const Look&) const = default;
+};
+
 struct Keyframe {
   std::int64_t t_ms = 0;
   Rect rect;
 };
 
-// A region followed through the clip. Only the parameters of its method are meaningful; the
-// others keep their defaults.
+// A region followed through the clip.
 struct Box {
   std::string label;
   std::string reason;
-  Method method = Method::fill;
-  Color color;
-  int block = k_default_block;
-  int radius = k_default_radius;
+  Look look;
   std::vector<Keyframe> keyframes; // at least one, t_ms strictly increasing
 };
 
@@ -66,10 +72,7 @@ struct FrameRange {
   std::int64_t to_ms = 0;
   std::string label;
   std::string reason;
-  Method method = Method::fill;
-  Color color;
-  int block = k_default_block;
-  int radius = k_default_radius;
+  Look look;
 };
 
 // Sound during [from_ms, to_ms).
