@@ -1,5 +1,7 @@
 #include "media/encode.hpp"
 
+#include "media/av.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -13,28 +15,13 @@ namespace bwv::media {
 
 namespace {
 
-std::string av_message(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof buf);
-  return buf;
-}
+using av::CodecPtr;
+using av::FramePtr;
+using av::PacketPtr;
 
 std::unexpected<Error> av_fail(std::string_view what, int err) {
-  return fail(Errc::internal, "ffmpeg", std::string(what) + ": " + av_message(err));
+  return fail(Errc::internal, "ffmpeg", std::string(what) + ": " + av::message(err));
 }
-
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 
 // Drains an encoder into out; EAGAIN and EOF end the drain.
 Result<void> drain(AVCodecContext* c, AVPacket* pkt, std::vector<Packet>& out, bool video) {

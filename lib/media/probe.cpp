@@ -1,5 +1,7 @@
 #include "media/probe.hpp"
 
+#include "media/av.hpp"
+
 extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
@@ -13,14 +15,9 @@ Result<Info> probe(const fs::Path& path) {
   // Errors come back as one line from bwv, not as FFmpeg's own log.
   av_log_set_level(AV_LOG_QUIET);
   AVFormatContext* raw = nullptr;
-  if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0) {
-    char msg[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(rc, msg, sizeof msg);
-    return fail(Errc::check_failed, path, std::string("cannot open as media: ") + msg);
-  }
-  std::unique_ptr<AVFormatContext, void (*)(AVFormatContext*)> ctx(raw, [](AVFormatContext* c) {
-    avformat_close_input(&c);
-  });
+  if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0)
+    return fail(Errc::check_failed, path, "cannot open as media: " + av::message(rc));
+  av::InputPtr ctx(raw);
   if (avformat_find_stream_info(ctx.get(), nullptr) < 0)
     return fail(Errc::check_failed, path, "cannot read stream information");
   Info info;

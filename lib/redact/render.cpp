@@ -1,5 +1,6 @@
 #include "redact/render.hpp"
 
+#include "media/av.hpp"
 #include "media/draw.hpp"
 #include "media/encode.hpp"
 
@@ -18,10 +19,12 @@ namespace bwv::redact {
 
 namespace {
 
+using media::av::CodecPtr;
+using media::av::FramePtr;
+using media::av::PacketPtr;
+
 std::unexpected<Error> av_fail(const fs::Path& subject, std::string_view what, int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof buf);
-  return fail(Errc::check_failed, subject, std::string(what) + ": " + buf);
+  return fail(Errc::check_failed, subject, std::string(what) + ": " + media::av::message(err));
 }
 
 // Where a packet lies in the file: pass one finds them all, pass two reads a GOP at a time.
@@ -61,23 +64,10 @@ bool has_unit(const std::vector<unsigned char>& b, int type) {
   return false;
 }
 
-struct FormatCloser {
-  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct CodecCloser {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameFree {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketFree {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-
-Result<std::unique_ptr<AVCodecContext, CodecCloser>> open_decoder(const AVStream* st, const fs::Path& subject) {
+Result<CodecPtr> open_decoder(const AVStream* st, const fs::Path& subject) {
   const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
   if (!codec) return fail(Errc::check_failed, subject, "no decoder for its codec");
-  std::unique_ptr<AVCodecContext, CodecCloser> c(avcodec_alloc_context3(codec));
+  CodecPtr c(avcodec_alloc_context3(codec));
   if (!c) return fail(Errc::internal, subject, "out of memory");
   avcodec_parameters_to_context(c.get(), st->codecpar);
   c->pkt_timebase = st->time_base;
@@ -111,7 +101,7 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
   // ---- the original: streams, then where every packet is ----
   AVFormatContext* raw = nullptr;
   if (const int rc = avformat_open_input(&raw, in.c_str(), nullptr, nullptr); rc < 0) return av_fail(in, "open", rc);
-  std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw);
+  media::av::InputPtr fmt(raw);
   if (const int rc = avformat_find_stream_info(fmt.get(), nullptr); rc < 0) return av_fail(in, "read", rc);
   const int vi = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (vi < 0) return fail(Errc::check_failed, in, "no video stream");
@@ -137,7 +127,7 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
   std::uint64_t video_bytes = 0;
   bool smart = !options.full;
   {
-    std::unique_ptr<AVPacket, PacketFree> pkt(av_packet_alloc());
+    PacketPtr pkt(av_packet_alloc());
     while (av_read_frame(fmt.get(), pkt.get()) >= 0) {
       PacketRef p{pkt->pts, pkt->dts, pkt->duration, (pkt->flags & AV_PKT_FLAG_KEY) != 0, pkt->pos, pkt->size};
       if (pkt->stream_index == vi) {
@@ -184,7 +174,7 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
   std::optional<media::AudioEncoder> aenc;
   if (as) aenc.emplace(BWV_TRY(media::AudioEncoder::open({})));
   auto vdec = BWV_TRY(open_decoder(vs, in));
-  std::optional<std::unique_ptr<AVCodecContext, CodecCloser>> adec;
+  std::optional<CodecPtr> adec;
   if (as && !spec.audio.empty()) adec.emplace(BWV_TRY(open_decoder(as, in)));
   stats.encoder = venc.description() + (as ? " aac 48000Hz mono 64kbps" : "");
 
@@ -195,8 +185,8 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
 
   const auto spans = touched_spans(spec);
   const AVRational frame_tb{1, stats.fps}, sample_tb{1, 48000}, ms_tb{1, 1000};
-  std::unique_ptr<AVPacket, PacketFree> pkt(av_packet_alloc());
-  std::unique_ptr<AVFrame, FrameFree> frame(av_frame_alloc());
+  PacketPtr pkt(av_packet_alloc());
+  FramePtr frame(av_frame_alloc());
   std::vector<media::Packet> pending_audio; // re-encoded sound not yet written
 
   for (std::size_t gi = 0; gi < gops.size(); ++gi) {
