@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
         }
         const auto flags = BWV_TRY(bwv::store::load_flags(store, id));
         const auto tomb = BWV_TRY(bwv::store::Tombstone::load(*clip));
-        const auto r = bwv::store::retention_of(policy, clip->manifest, flags);
+        const auto r = BWV_TRY(bwv::store::retention_in(store, policy, *clip, flags));
         const std::string expires = tomb ? "deleted " + bwv::text::format_time(tomb->deleted)
                                     : r.expires ? bwv::text::format_time(*r.expires) : "never";
         if (cmd.json()) {

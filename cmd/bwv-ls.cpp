@@ -65,8 +65,11 @@ int main(int argc, char** argv) {
       if (from && m.start < *from) continue;
       if (to && m.start >= *to) continue;
       auto flags = BWV_TRY(bwv::store::load_flags(store, id));
-      // Unflagged: what retention will delete; a video already deleted is past flagging.
-      if (unflagged && (!flags.empty() || BWV_TRY(bwv::store::Tombstone::load(*clip)))) continue;
+      // Unflagged: what retention will delete; a video already deleted is past flagging. A
+      // derivative follows its original's flags.
+      if (unflagged && (!flags.empty() || BWV_TRY(bwv::store::Tombstone::load(*clip)) ||
+                        (m.derived_from && !BWV_TRY(bwv::store::load_flags(store, m.derived_from->clip_id)).empty())))
+        continue;
       flags_of[id] = std::move(flags);
       clips.push_back(std::move(*clip));
     }
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
       v["end"] = bwv::text::format_time(m.end);
       v["size"] = m.video.size;
       v["sha256"] = m.video.sha256;
+      v["derived_from"] = m.derived_from ? bwv::json::Value(m.derived_from->clip_id) : bwv::json::Value(nullptr);
       v["manifest"] = (c.dir / "manifest.json").string();
       v["video"] = c.video().string();
       bwv::json::Value cats = bwv::json::Value::array(), holds = bwv::json::Value::array();

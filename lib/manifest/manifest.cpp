@@ -3,6 +3,7 @@
 #include "core/json.hpp"
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -45,6 +46,23 @@ std::string write(const Manifest& m) {
     video["fragments"] = std::move(frags);
   }
   v["video"] = std::move(video);
+  if (m.derived_from) {
+    const Derivation& d = *m.derived_from;
+    json::Value o = json::Value::object();
+    o["clip_id"] = d.clip_id;
+    o["manifest_sha256"] = d.manifest_sha256;
+    o["video_sha256"] = d.video_sha256;
+    o["method"] = d.method;
+    o["spec_sha256"] = d.spec_sha256;
+    o["reason"] = d.reason;
+    o["created"] = text::format_time(d.created);
+    o["by"] = d.by;
+    o["encoder"] = d.encoder;
+    o["render"] = d.render;
+    o["gops"] = d.gops;
+    o["reencoded_gops"] = d.reencoded_gops;
+    v["derived_from"] = std::move(o);
+  }
   return json::write_pretty(v);
 }
 
@@ -120,7 +138,52 @@ Result<Video> parse_video(const json::Value& obj, const std::string& subject) {
   return v;
 }
 
+Result<Derivation> parse_derivation(const json::Value& obj, const std::string& subject) {
+  json::Reader r(obj, subject, "derived_from.");
+  Derivation d;
+  d.clip_id = BWV_TRY(r.str("clip_id"));
+  if (!text::is_clip_id(d.clip_id) || split_derivative_id(d.clip_id))
+    return r.bad("clip_id", "not the id of an original clip");
+  d.manifest_sha256 = BWV_TRY(sha_field(r, "manifest_sha256"));
+  d.video_sha256 = BWV_TRY(sha_field(r, "video_sha256"));
+  d.method = BWV_TRY(r.str("method"));
+  if (d.method != "redaction") return r.bad("method", "unknown method (this bwv knows \"redaction\")");
+  d.spec_sha256 = BWV_TRY(sha_field(r, "spec_sha256"));
+  d.reason = BWV_TRY(r.str("reason"));
+  if (d.reason.size() > 4096) return r.bad("reason", "longer than 4096 bytes");
+  d.created = BWV_TRY(time_field(r, "created"));
+  d.by = BWV_TRY(r.str("by"));
+  if (d.by.size() > 256) return r.bad("by", "longer than 256 bytes");
+  d.encoder = BWV_TRY(r.str("encoder"));
+  if (d.encoder.size() > 1024) return r.bad("encoder", "longer than 1024 bytes");
+  d.render = BWV_TRY(r.str("render"));
+  if (d.render != "smart" && d.render != "full") return r.bad("render", "must be \"smart\" or \"full\"");
+  d.gops = static_cast<std::uint64_t>(BWV_TRY(r.integer("gops", 0, json::k_max_int)));
+  d.reencoded_gops = static_cast<std::uint64_t>(BWV_TRY(r.integer("reencoded_gops", 0, json::k_max_int)));
+  if (d.reencoded_gops > d.gops) return r.bad("reencoded_gops", "more than gops");
+  return d;
+}
+
 } // namespace
+
+std::string derivative_id(std::string_view original, unsigned n) {
+  return std::string(original) + "-r" + std::to_string(n);
+}
+
+std::optional<std::pair<std::string, unsigned>> split_derivative_id(std::string_view id) {
+  const auto at = id.rfind("-r");
+  if (at == std::string_view::npos || at + 2 >= id.size() || id.size() - at - 2 > 6 || id[at + 2] == '0')
+    return std::nullopt;
+  unsigned n = 0;
+  for (char c : id.substr(at + 2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<unsigned>(c - '0');
+  }
+  const std::string original(id.substr(0, at));
+  // The original's own id has no suffix: its last part is the seq.
+  if (!text::is_clip_id(original) || std::count(original.begin(), original.end(), '-') != 2) return std::nullopt;
+  return std::pair{original, n};
+}
 
 Result<Manifest> parse(std::string_view bytes, const std::string& subject) {
   if (bytes.size() > k_max_bytes)
@@ -167,6 +230,16 @@ Result<Manifest> parse(std::string_view bytes, const std::string& subject) {
     }
   }
   m.video = BWV_TRY(parse_video(*BWV_TRY(r.object("video")), subject));
+  if (r.has("derived_from")) {
+    m.derived_from = BWV_TRY(parse_derivation(*BWV_TRY(r.object("derived_from")), subject));
+    const auto split = split_derivative_id(m.clip_id);
+    if (!split || split->first != m.derived_from->clip_id)
+      return r.bad("clip_id", "a derivative's id must be its original's id followed by -rN");
+    if (m.derived_from->clip_id != text::make_clip_id(m.start, m.device, m.seq))
+      return r.bad("derived_from.clip_id", "does not match the start date, device and seq (expected " +
+                                               text::make_clip_id(m.start, m.device, m.seq) + ")");
+    return m;
+  }
   if (m.clip_id != text::make_clip_id(m.start, m.device, m.seq))
     return r.bad("clip_id", "does not match the start date, device and seq (expected " +
                                 text::make_clip_id(m.start, m.device, m.seq) + ")");

@@ -37,6 +37,24 @@ struct Video {
   std::vector<Fragment> fragments; // optional: written by the camera firmware
 };
 
+// What a derivative (a redacted copy made in the store) was made from, and how. A derivative's
+// manifest is signed by the store's key; its recording fields are copied from the original's.
+struct Derivation {
+  std::string clip_id;         // the original
+  std::string manifest_sha256; // of the original's manifest bytes
+  std::string video_sha256;    // of the original's video
+  std::string method = "redaction";
+  std::string spec_sha256;     // of the redaction spec's bytes
+  std::string reason;          // may be empty
+  std::time_t created = 0;
+  std::string by;              // user@host
+  std::string encoder;         // the encoder's build and settings
+  std::string render;          // "smart" or "full"
+  std::uint64_t gops = 0;
+  std::uint64_t reencoded_gops = 0;
+  bool operator==(const Derivation&) const = default;
+};
+
 struct Manifest {
   std::string clip_id;
   std::string device;
@@ -56,7 +74,13 @@ struct Manifest {
   bool clock_known = false;
   std::optional<std::time_t> clock_set;
   Video video;
+  std::optional<Derivation> derived_from; // only in a derivative
 };
+
+// A derivative's id: its original's id and "-r" with a number from 1.
+std::string derivative_id(std::string_view original, unsigned n);
+// The original's id and the number, if id names a derivative.
+std::optional<std::pair<std::string, unsigned>> split_derivative_id(std::string_view id);
 
 std::string write(const Manifest& m);
 Result<Manifest> parse(std::string_view bytes, const std::string& subject);

@@ -180,7 +180,16 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
 
   fs::Fd dst(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!dst) return fail_errno(out, "create", errno);
-  auto sink = [&](std::span<const unsigned char> b) { return fs::write_all(dst.get(), b.data(), b.size(), out); };
+  manifest::VideoHasher hasher;
+  std::vector<manifest::Fragment> fragments;
+  auto sink = [&](std::span<const unsigned char> b) -> Result<void> {
+    // Each piece is the init segment or one fragment: hashed as it goes by, never read back.
+    if (b.empty()) return {};
+    BWV_CHECK(fs::write_all(dst.get(), b.data(), b.size(), out));
+    fragments.push_back({hasher.size(), b.size(), crypto::sha256_hex({reinterpret_cast<const char*>(b.data()), b.size()})});
+    hasher.update(b.data(), b.size());
+    return {};
+  };
   std::optional<media::Fmp4Writer> mux;
 
   const auto spans = touched_spans(spec);
@@ -294,6 +303,9 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
     if (progress) progress(stats.gops, static_cast<int>(gops.size()));
   }
   if (::fsync(dst.get()) != 0) return fail_errno(out, "fsync", errno);
+  stats.smart = smart;
+  stats.video = hasher.finish();
+  stats.video.fragments = std::move(fragments);
   return stats;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "manifest/manifest.hpp"
 #include "redact/spec.hpp"
 
 #include <functional>
@@ -26,6 +27,8 @@ struct RenderStats {
   int gops = 0;
   int reencoded = 0;
   std::string encoder; // the encoder's build and settings, for the derivative's manifest
+  bool smart = false;  // false: every GOP was re-encoded
+  manifest::Video video; // the output's size, hashes and fragments, taken as it was written
 };
 
 // Reads in, writes the redacted video to out (created, flushed). check(width, height, duration)

@@ -147,6 +147,24 @@ Retention retention_of(const Policy& policy, const manifest::Manifest& m, const 
   return r;
 }
 
+Result<Retention> retention_in(const Store& store, const Policy& policy, const StoredClip& clip,
+                               const ClipFlags& flags) {
+  Retention own = retention_of(policy, clip.manifest, flags);
+  if (!clip.manifest.derived_from) return own;
+  const std::string& original = clip.manifest.derived_from->clip_id;
+  // The original's manifest may be unreadable; its start is the derivative's (copied, and checked
+  // by bwv-verify), so its flags are all that is needed.
+  const Retention theirs = retention_of(policy, clip.manifest, BWV_TRY(load_flags(store, original)));
+  Retention r = own;
+  for (const auto& h : theirs.holds)
+    if (std::find(r.holds.begin(), r.holds.end(), h) == r.holds.end()) r.holds.push_back(h + " (on " + original + ")");
+  if (own.expires && (!theirs.expires || *theirs.expires >= *own.expires)) {
+    r.expires = theirs.expires;
+    r.rule = "follows " + original + ": " + theirs.rule;
+  }
+  return r;
+}
+
 std::string expiry_day(std::optional<std::time_t> expires) {
   return expires ? day_of(*expires) : std::string("never");
 }

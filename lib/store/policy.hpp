@@ -57,6 +57,10 @@ struct Retention {
 };
 
 Retention retention_of(const Policy& policy, const manifest::Manifest& m, const ClipFlags& flags);
+// A stored clip's retention. A derivative follows its original: it is kept while the original's
+// flags keep it, and for longer if its own flags say so; every hold on either holds it.
+Result<Retention> retention_in(const Store& store, const Policy& policy, const StoredClip& clip,
+                               const ClipFlags& flags);
 
 // The expiry index: expiry/YYYY-MM-DD/<id>, or expiry/never/<id>.
 std::string expiry_day(std::optional<std::time_t> expires);

@@ -76,9 +76,17 @@ Result<void> check_flag_request(const Policy& policy, const FlagRequest& r) {
 
 Result<void> settle_expiry(const Store& store, const Policy& policy, const StoredClip& clip,
                            const ClipFlags& flags) {
-  const Retention r = retention_of(policy, clip.manifest, flags);
+  const Retention r = BWV_TRY(retention_in(store, policy, clip, flags));
   BWV_CHECK(expiry_put(store, clip.id, r.expires));
-  return expiry_remove(store, clip.id, expiry_day(r.expires));
+  BWV_CHECK(expiry_remove(store, clip.id, expiry_day(r.expires)));
+  if (clip.manifest.derived_from) return {};
+  // The derivatives follow the original: their entries move with its flags.
+  for (const auto& id : BWV_TRY(store.derivatives(clip.id))) {
+    const StoredClip d = BWV_TRY(store.load_clip(id));
+    if (BWV_TRY(Tombstone::load(d))) continue;
+    BWV_CHECK(settle_expiry(store, policy, d, BWV_TRY(load_flags(store, id))));
+  }
+  return {};
 }
 
 Result<bool> apply_flag(const Store& store, const Policy& policy, const custody::Actor& actor,
@@ -88,7 +96,7 @@ Result<bool> apply_flag(const Store& store, const Policy& policy, const custody:
     return fail(Errc::check_failed, id,
                 "its video was deleted by policy on " + text::format_time(t->deleted) + "; nothing to flag");
   ClipFlags flags = BWV_TRY(load_flags(store, id));
-  const Retention before = retention_of(policy, clip.manifest, flags);
+  const Retention before = BWV_TRY(retention_in(store, policy, clip, flags));
   const Mark mark{actor.user + "@" + actor.host, std::time(nullptr), req.reason, req.case_ref};
   bool changed = false;
   switch (req.action) {
@@ -106,7 +114,7 @@ Result<bool> apply_flag(const Store& store, const Policy& policy, const custody:
   case FlagAction::release: changed = flags.holds.erase(req.name) > 0; break;
   }
   const bool protective = req.action == FlagAction::category || req.action == FlagAction::hold;
-  const Retention after = retention_of(policy, clip.manifest, flags);
+  const Retention after = BWV_TRY(retention_in(store, policy, clip, flags));
   json::Value d = json::Value::object();
   d[req.action == FlagAction::category || req.action == FlagAction::uncategorise ? "category" : "hold"] = req.name;
   if (req.action == FlagAction::category) d["case"] = req.case_ref;
@@ -146,7 +154,7 @@ Result<std::size_t> reindex(const Store& store, int wait_seconds) {
     // A deleted clip's entry stays until bwv-retain has recorded the deletion and removed it.
     if (BWV_TRY(Tombstone::load(clip))) continue;
     indexed.insert(id);
-    const Retention r = retention_of(policy, clip.manifest, BWV_TRY(load_flags(store, id)));
+    const Retention r = BWV_TRY(retention_in(store, policy, clip, BWV_TRY(load_flags(store, id))));
     wanted.insert({expiry_day(r.expires), id});
     BWV_CHECK(expiry_put(store, id, r.expires));
   }
@@ -212,6 +220,7 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
   // expired, and a dry run or report need not read its manifest to say so.
   auto plainly_expired = [&](const std::string& id) -> Result<bool> {
     if (!(report || options.dry_run) || options.details) return false;
+    if (manifest::split_derivative_id(id)) return false; // follows its original's flags
     const auto started = text::parse_time(id.substr(0, 4) + "-" + id.substr(4, 2) + "-" + id.substr(6, 2) + "T00:00:00Z");
     if (!started || *started > sure_before) return false;
     const fs::Path dir = BWV_TRY(store.clip_dir(id));
@@ -243,18 +252,20 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
     }
     auto tomb = Tombstone::load(*clip);
     auto flags = load_flags(store, id);
-    if (!tomb || !flags) {
+    auto retention = tomb && flags ? retention_in(store, policy, *clip, *flags) : Result<Retention>(Retention{});
+    if (!tomb || !flags || !retention) {
       // One damaged clip must not stop retention of the others.
-      const Error& e = !tomb ? tomb.error() : flags.error();
+      const Error& e = !tomb ? tomb.error() : !flags ? flags.error() : retention.error();
       events.problem(e.subject, e.message);
       ++summary.problems;
       return {};
     }
+    const Retention& r = *retention;
     const bool video_present = BWV_TRY(fs::kind_of(clip->video())) != fs::Kind::none;
     if (*tomb) {
       // An earlier run was cut short, or the clip had a second entry: complete the record once.
       if (report || options.dry_run) return {};
-      if (video_present && !flags->holds.empty()) {
+      if (video_present && r.held()) {
         // Held since that run was cut short, before its video went: the hold wins.
         BWV_CHECK(fs::remove_file(clip->dir / "deleted.json"));
         BWV_CHECK(fs::fsync_path(clip->dir));
@@ -270,7 +281,6 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
       }
       return {};
     }
-    const Retention r = retention_of(policy, clip->manifest, *flags);
     if (!r.expires || *r.expires > horizon) {
       // A stale entry (the clip was flagged since): never delete on it; move it.
       if (!report && !options.dry_run) BWV_CHECK(settle_expiry(store, policy, *clip, *flags));

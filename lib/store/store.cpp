@@ -304,14 +304,31 @@ Result<StoredClip> Store::load_clip(const std::string& id) const {
 }
 
 Result<void> Store::check_signature(const StoredClip& clip) const {
+  const std::string sig_path = (clip.dir / "manifest.json.minisig").string();
+  if (clip.manifest.derived_from) {
+    const auto key = BWV_TRY(public_key());
+    if (clip.manifest.key_id != crypto::key_id_string(key.id))
+      return fail(Errc::check_failed, clip.id,
+                  "a derivative signed by key " + clip.manifest.key_id + ", not by this store's key");
+    const auto sig = BWV_TRY(crypto::Signature::parse(clip.signature_text, sig_path));
+    return crypto::verify(key, clip.manifest_bytes, sig, clip.id + ": manifest");
+  }
   const auto key = BWV_TRY(device_key(clip.manifest.device, clip.manifest.key_id));
   if (!key)
     return fail(Errc::check_failed, clip.id,
                 "signed by key " + clip.manifest.key_id + " of device " + clip.manifest.device +
                     ", which this store has never trusted");
-  const std::string sig_path = (clip.dir / "manifest.json.minisig").string();
   const auto sig = BWV_TRY(crypto::Signature::parse(clip.signature_text, sig_path));
   return crypto::verify(key->key, clip.manifest_bytes, sig, clip.id + ": manifest");
+}
+
+Result<std::vector<std::string>> Store::derivatives(const std::string& id) const {
+  std::vector<std::string> ids;
+  for (unsigned n = 1;; ++n) {
+    const std::string d = manifest::derivative_id(id, n);
+    if (!BWV_TRY(has_clip(d))) return ids;
+    ids.push_back(d);
+  }
 }
 
 Result<std::vector<std::string>> Store::clip_ids(std::optional<std::time_t> from,

@@ -76,8 +76,11 @@ public:
   // Every clip id in the store (date directories from..to inclusive when given), sorted.
   Result<std::vector<std::string>> clip_ids(std::optional<std::time_t> from = {},
                                             std::optional<std::time_t> to = {}) const;
-  // Checks a stored clip's manifest signature against the device key it names.
+  // Checks a stored clip's manifest signature against the device key it names, or a derivative's
+  // against the store key.
   Result<void> check_signature(const StoredClip& clip) const;
+  // The ids of a clip's derivatives (id-r1, id-r2, ...: numbered densely from 1, never removed).
+  Result<std::vector<std::string>> derivatives(const std::string& id) const;
 
   // Chain index: the id of a device's seq-th clip, if stored.
   Result<std::optional<std::string>> index_get(const std::string& device, std::uint64_t seq) const;

@@ -24,6 +24,7 @@ struct Loaded {
   std::uint64_t seq = 0;
   std::string manifest_sha256;
   std::optional<std::string> prev;
+  std::optional<std::string> original; // a derivative's
 };
 
 // A video deleted by policy leaves a tombstone that must describe exactly the video the manifest
@@ -85,6 +86,28 @@ void check_video(const StoredClip& clip, ClipReport& report) {
     report.problems.push_back("video.mp4: " + p);
 }
 
+// A derivative must name its original exactly: the original's manifest and video hashes, and the
+// recording fields it copies.
+void check_derivation(const Store& store, const StoredClip& clip, ClipReport& report) {
+  const manifest::Manifest& m = clip.manifest;
+  const manifest::Derivation& d = *m.derived_from;
+  auto original = store.load_clip(d.clip_id);
+  if (!original) {
+    report.problems.push_back("its original " + d.clip_id + " is not in the store: " + original.error().message);
+    return;
+  }
+  const manifest::Manifest& o = original->manifest;
+  if (original->manifest_sha256 != d.manifest_sha256)
+    report.problems.push_back("derived_from.manifest_sha256 is not the SHA-256 of " + d.clip_id + "'s manifest");
+  if (o.video.sha256 != d.video_sha256)
+    report.problems.push_back("derived_from.video_sha256 is not the SHA-256 " + d.clip_id + "'s manifest gives its video");
+  if (m.device != o.device || m.officer != o.officer || m.seq != o.seq || m.prev_manifest_sha256 != o.prev_manifest_sha256 ||
+      m.start != o.start || m.end != o.end || m.pre_event_seconds != o.pre_event_seconds || m.trigger != o.trigger ||
+      m.firmware != o.firmware || m.stealth != o.stealth || m.recovered != o.recovered ||
+      m.clock_known != o.clock_known || m.clock_set != o.clock_set)
+    report.problems.push_back("its recording fields differ from those of its original " + d.clip_id);
+}
+
 } // namespace
 
 std::size_t VerifyReport::problem_count() const {
@@ -122,6 +145,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
         continue;
       }
       if (auto sig = store.check_signature(*clip); !sig) r.problems.push_back(sig.error().message);
+      if (clip->manifest.derived_from) check_derivation(store, *clip, r);
       const bool deleted = check_tombstone(*clip, r);
       if (!deleted) {
         check_video(*clip, r);
@@ -131,14 +155,17 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
           r.problems.push_back(flags.error().message);
         } else {
           for (const auto& [ref, mark] : flags->holds) holds_of[i].insert(ref);
-          const std::string day = expiry_day(retention_of(policy, clip->manifest, *flags).expires);
-          if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
+          const auto retention = retention_in(store, policy, *clip, *flags);
+          const std::string day = retention ? expiry_day(retention->expires) : "?";
+          if (!retention) r.problems.push_back(retention.error().message);
+          else if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
             r.problems.push_back("not in expiry/" + day + "/, where its flags and the policy put it: bwv-retain "
                                  "would not find it on time (bwv-retain --reindex mends the index)");
         }
       }
       loaded[i] = {true, deleted, std::move(holds_of[i]), clip->manifest.device, clip->manifest.seq,
-                   clip->manifest_sha256, clip->manifest.prev_manifest_sha256};
+                   clip->manifest_sha256, clip->manifest.prev_manifest_sha256,
+                   clip->manifest.derived_from ? std::optional(clip->manifest.derived_from->clip_id) : std::nullopt};
       ++done_clips;
       if (progress) {
         std::lock_guard lock(progress_mutex);
@@ -165,7 +192,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
   // Chains: each device's clips in seq order, each naming the previous manifest's SHA-256.
   std::map<std::string, std::map<std::uint64_t, std::size_t>> chains;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (!loaded[i].ok) continue;
+    if (!loaded[i].ok || loaded[i].original) continue; // a derivative is not in its device's chain
     auto [it, fresh] = chains[loaded[i].device].try_emplace(loaded[i].seq, i);
     if (!fresh)
       clip_problem(ids[i], "device " + loaded[i].device + " seq " + std::to_string(loaded[i].seq) +
@@ -207,7 +234,8 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     }
   }
 
-  // Custody: every log chains; every clip has an ingest entry; every ingested clip is stored.
+  // Custody: every log chains; every clip has an ingest entry (a derivative, a redact entry); every
+  // ingested or derived clip is stored.
   std::map<std::string, const custody::Entry*> ingest;
   std::vector<custody::ReadResult> logs;
   for (const auto& log : BWV_TRY(store.custody_logs())) {
@@ -223,7 +251,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
   std::vector<const custody::Entry*> merged;
   for (const auto& log : logs)
     for (const auto& e : log.entries) {
-      if (e.action == "ingest" && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
+      if ((e.action == "ingest" || e.action == "redact") && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
       if (e.action == "retain-delete" && e.clip) deletions.insert(*e.clip);
       if (e.clip) merged.push_back(&e);
     }
@@ -238,9 +266,15 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     if ((e->action == "flag-hold" || e->action == "flag-release") && hold != e->details.end() && hold->is_string()) {
       if (e->action == "flag-hold") held[*e->clip].insert(hold->get<std::string>());
       else held[*e->clip].erase(hold->get<std::string>());
-    } else if (e->action == "retain-delete" && !held[*e->clip].empty()) {
-      clip_problem(*e->clip, "deleted by bwv-retain (" + e->source + ":" + std::to_string(e->line_no) +
-                                 ") while the custody log shows it held (" + *held[*e->clip].begin() + ")");
+    } else if (e->action == "retain-delete") {
+      // A derivative is held by its original's holds as well.
+      const auto split = manifest::split_derivative_id(*e->clip);
+      const std::set<std::string>& mine = held[*e->clip];
+      const std::set<std::string>& theirs = split ? held[split->first] : mine;
+      if (!mine.empty() || !theirs.empty())
+        clip_problem(*e->clip, "deleted by bwv-retain (" + e->source + ":" + std::to_string(e->line_no) +
+                                   ") while the custody log shows it held (" +
+                                   *(mine.empty() ? theirs : mine).begin() + ")");
     }
   }
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -255,8 +289,9 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
       clip_problem(ids[i], "video.mp4 is gone and a tombstone says it was deleted by policy, but no "
                            "custody entry records the deletion");
     const auto it = ingest.find(ids[i]);
-    if (it == ingest.end()) {
-      clip_problem(ids[i], "no ingest entry in the custody log");
+    const char* made = loaded[i].original ? "redact" : "ingest";
+    if (it == ingest.end() || it->second->action != made) {
+      clip_problem(ids[i], std::string("no ") + made + " entry in the custody log");
       continue;
     }
     const custody::Entry& e = *it->second;
@@ -274,7 +309,7 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     const bool asked = whole_store || index_of.count(id);
     if (!asked || (index_of.count(id) && loaded[index_of[id]].ok)) continue;
     if (!whole_store) continue; // reported already as "no such clip"
-    report.others.push_back({id, "missing: custody records its ingest on " + text::format_time(e->time) +
+    report.others.push_back({id, "missing: custody records its " + e->action + " on " + text::format_time(e->time) +
                                      " by " + e->host + ", but it is not in the store"});
   }
   return report;
