@@ -31,10 +31,12 @@ int usage() {
 
 int main(int argc, char** argv) {
   bool full = false;
+  int qp = bwv::redact::RenderOptions{}.qp;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--full") full = true;
+    else if (a.starts_with("--qp=")) qp = std::atoi(argv[i] + 5);
     else if (a == "--") {
       for (++i; i < argc; ++i) args.emplace_back(argv[i]);
     } else if (a.size() > 1 && a[0] == '-') return usage();
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
   if (!spec) return report(spec.error());
 
   const auto check = [&](int w, int h, std::int64_t ms) { return bwv::redact::check_against(*spec, w, h, ms, spec_path); };
-  const auto stats = bwv::redact::render(in, *spec, out, {.full = full}, check);
+  const auto stats = bwv::redact::render(in, *spec, out, {.full = full, .qp = qp}, check);
   if (!stats) return report(stats.error());
   std::fprintf(stderr, "gops %d reencoded %d\n", stats->gops, stats->reencoded);
   return 0;

@@ -187,6 +187,8 @@ Result<AudioEncoder> AudioEncoder::open(const AudioSettings& s) {
   av_channel_layout_default(&c->ch_layout, 1);
   c->bit_rate = static_cast<std::int64_t>(s.bitrate_kbps) * 1000;
   c->time_base = {1, s.sample_rate};
+  // Without it the first frame carries the encoder's name and version in a fill element.
+  c->flags |= AV_CODEC_FLAG_BITEXACT;
   if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) return av_fail("open aac", rc);
   AVFrame* f = impl->frame.get();
   f->format = c->sample_fmt;

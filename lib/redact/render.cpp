@@ -9,11 +9,10 @@ extern "C" {
 #include <libavformat/avformat.h>
 }
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace bwv::redact {
 
@@ -46,8 +45,8 @@ std::vector<unsigned char> annexb(const std::vector<unsigned char>& avcc) {
   out.reserve(avcc.size() + 16);
   std::size_t i = 0;
   while (i + 4 <= avcc.size()) {
-    const std::size_t n = std::size_t(avcc[i]) << 24 | std::size_t(avcc[i + 1]) << 16 |
-                          std::size_t(avcc[i + 2]) << 8 | avcc[i + 3];
+    const std::size_t n =
+        std::size_t(avcc[i]) << 24 | std::size_t(avcc[i + 1]) << 16 | std::size_t(avcc[i + 2]) << 8 | avcc[i + 3];
     i += 4;
     if (n > avcc.size() - i) break;
     out.insert(out.end(), {0, 0, 0, 1});
@@ -71,7 +70,8 @@ Result<CodecPtr> open_decoder(const AVStream* st, const fs::Path& subject) {
   if (!c) return fail(Errc::internal, subject, "out of memory");
   avcodec_parameters_to_context(c.get(), st->codecpar);
   c->pkt_timebase = st->time_base;
-  c->thread_count = 1;
+  // Decoding on every core gives the same pictures as on one, so the output bytes stay the same.
+  c->thread_count = 0;
   if (const int rc = avcodec_open2(c.get(), codec, nullptr); rc < 0) return av_fail(subject, "open decoder", rc);
   return c;
 }
@@ -86,8 +86,7 @@ void apply(AVFrame* f, const Look& look, const Rect& r) {
 }
 
 void redact_frame(AVFrame* f, const Spec& spec, std::int64_t ms, std::int64_t next_ms) {
-  if (const FrameRange* fr = range_for_frame(spec, ms, next_ms))
-    apply(f, fr->look, {0, 0, f->width, f->height});
+  if (const FrameRange* fr = range_for_frame(spec, ms, next_ms)) apply(f, fr->look, {0, 0, f->width, f->height});
   for (const auto& b : spec.boxes)
     if (const auto r = box_for_frame(b, ms, next_ms))
       if (const auto c = clipped(*r, f->width, f->height)) apply(f, b.look, *c);
@@ -108,7 +107,8 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
   const int ai = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
   AVStream* vs = fmt->streams[vi];
   AVStream* as = ai >= 0 ? fmt->streams[ai] : nullptr;
-  const AVRational rate = vs->avg_frame_rate.num ? vs->avg_frame_rate : vs->r_frame_rate;
+  // The base rate; the average is off when a file's last frame is short.
+  const AVRational rate = vs->r_frame_rate.den == 1 ? vs->r_frame_rate : vs->avg_frame_rate;
   if (vs->codecpar->codec_id != AV_CODEC_ID_H264 || vs->codecpar->format != AV_PIX_FMT_YUV420P || rate.den != 1)
     return fail(Errc::check_failed, in, "not H.264 4:2:0 at a whole frame rate; bwv-redact reads bwv's video only");
   if (as && (as->codecpar->codec_id != AV_CODEC_ID_AAC || as->codecpar->sample_rate != 48000 ||
@@ -142,12 +142,20 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
       av_packet_unref(pkt.get());
     }
   }
-  if (gops.empty() || !gops.front().video.front().key) return fail(Errc::check_failed, in, "does not start with a keyframe");
+  if (gops.empty() || !gops.front().video.front().key)
+    return fail(Errc::check_failed, in, "does not start with a keyframe");
+  // The copy's time 0 is the first picture (a file with B-frames often shows it a little after 0):
+  // spec times count from it, and the sound is moved with the picture.
+  std::int64_t first_pts = gops.front().video.front().pts;
+  for (const auto& g : gops)
+    for (const auto& p : g.video)
+      first_pts = std::min(first_pts, p.pts);
   // Sound goes with the GOP its time falls in.
   for (const auto& a : audio) {
     const std::int64_t t = av_rescale_q(a.pts, as->time_base, vs->time_base);
     std::size_t g = 0;
-    while (g + 1 < gops.size() && gops[g + 1].video.front().pts <= t) ++g;
+    while (g + 1 < gops.size() && gops[g + 1].video.front().pts <= t)
+      ++g;
     gops[g].audio.push_back(a);
   }
 
@@ -168,14 +176,24 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
 
   // ---- the copy ----
   const int kbps = std::max<int>(100, static_cast<int>(video_bytes * 8 / std::max<std::int64_t>(1, stats.duration_ms)));
-  auto venc = BWV_TRY(media::VideoEncoder::open(
-      {.width = stats.width, .height = stats.height, .fps = stats.fps, .bitrate_kbps = kbps, .preset = options.preset,
-       .qp = options.qp}));
+  auto venc = BWV_TRY(media::VideoEncoder::open({.width = stats.width,
+                                                 .height = stats.height,
+                                                 .fps = stats.fps,
+                                                 .bitrate_kbps = kbps,
+                                                 .preset = options.preset,
+                                                 .qp = options.qp}));
   std::optional<media::AudioEncoder> aenc;
   if (as) aenc.emplace(BWV_TRY(media::AudioEncoder::open({})));
   auto vdec = BWV_TRY(open_decoder(vs, in));
+  const AVRational frame_tb{1, stats.fps}, sample_tb{1, 48000}, ms_tb{1, 1000};
+  const std::int64_t v_off = av_rescale_q(first_pts, vs->time_base, frame_tb);
+  const std::int64_t a_off = av_rescale_q(first_pts, vs->time_base, sample_tb);
+  // Sound is copied packet for packet when nothing in it is redacted and it starts with the
+  // picture (bwv's does); otherwise decoded and encoded again, sample-exact from the first picture.
   std::optional<CodecPtr> adec;
-  if (as && !spec.audio.empty()) adec.emplace(BWV_TRY(open_decoder(as, in)));
+  if (as &&
+      (!spec.audio.empty() || audio.empty() || av_rescale_q(audio.front().pts, as->time_base, sample_tb) != a_off))
+    adec.emplace(BWV_TRY(open_decoder(as, in)));
   stats.encoder = venc.description() + (as ? " aac 48000Hz mono 64kbps" : "");
 
   fs::Fd dst(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
@@ -186,33 +204,55 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
     // Each piece is the init segment or one fragment: hashed as it goes by, never read back.
     if (b.empty()) return {};
     BWV_CHECK(fs::write_all(dst.get(), b.data(), b.size(), out));
-    fragments.push_back({hasher.size(), b.size(), crypto::sha256_hex({reinterpret_cast<const char*>(b.data()), b.size()})});
+    fragments.push_back(
+        {hasher.size(), b.size(), crypto::sha256_hex({reinterpret_cast<const char*>(b.data()), b.size()})});
     hasher.update(b.data(), b.size());
     return {};
   };
   std::optional<media::Fmp4Writer> mux;
 
   const auto spans = touched_spans(spec);
-  const AVRational frame_tb{1, stats.fps}, sample_tb{1, 48000}, ms_tb{1, 1000};
   PacketPtr pkt(av_packet_alloc());
   FramePtr frame(av_frame_alloc());
   std::vector<media::Packet> pending_audio; // re-encoded sound not yet written
+  std::vector<float> fifo;                  // decoded sound from sample `encoded` on
+  std::int64_t encoded = 0;                 // samples handed to the encoder, from time 0
+  auto encode_sound = [&](int n) -> Result<void> {
+    AVFrame* e = aenc->frame();
+    const int full = e->nb_samples;
+    e->nb_samples = n;
+    std::copy_n(fifo.begin(), n, reinterpret_cast<float*>(e->data[0]));
+    for (const auto& r : spec.audio) {
+      const std::int64_t from = r.from_ms * 48, to = r.to_ms * 48;
+      if (r.method == AudioMethod::mute)
+        media::mute(e, encoded, from, to);
+      else
+        media::bleep(e, encoded, from, to, 48000);
+    }
+    auto done = aenc->encode(encoded, pending_audio);
+    e->nb_samples = full;
+    BWV_CHECK(std::move(done));
+    fifo.erase(fifo.begin(), fifo.begin() + n);
+    encoded += n;
+    return {};
+  };
 
   for (std::size_t gi = 0; gi < gops.size(); ++gi) {
     const Gop& g = gops[gi];
-    const std::int64_t t0 = av_rescale_q(g.video.front().pts, vs->time_base, ms_tb);
-    const std::int64_t t1 = gi + 1 < gops.size() ? av_rescale_q(gops[gi + 1].video.front().pts, vs->time_base, ms_tb)
-                                                 : std::max(stats.duration_ms, t0 + 1);
-    const bool touched = !smart || std::any_of(spans.begin(), spans.end(), [&](const auto& s) {
-      return s.first < t1 && t0 < s.second;
-    });
+    const std::int64_t t0 = av_rescale_q(g.video.front().pts - first_pts, vs->time_base, ms_tb);
+    const std::int64_t t1 = gi + 1 < gops.size()
+                                ? av_rescale_q(gops[gi + 1].video.front().pts - first_pts, vs->time_base, ms_tb)
+                                : std::max(stats.duration_ms, t0 + 1);
+    const bool touched =
+        !smart || std::any_of(spans.begin(), spans.end(), [&](const auto& s) { return s.first < t1 && t0 < s.second; });
     std::vector<media::Packet> vout;
     if (!touched) {
       for (const auto& p : g.video) {
         media::Packet mp;
         mp.data = annexb(BWV_TRY(read_packet(p)));
-        mp.pts = av_rescale_q(p.pts, vs->time_base, frame_tb);
-        mp.dts = av_rescale_q(p.dts, vs->time_base, frame_tb);
+        media::strip_sei(mp.data); // user data (a serial, a place) never passes; bwv's own has none
+        mp.pts = av_rescale_q(p.pts, vs->time_base, frame_tb) - v_off;
+        mp.dts = av_rescale_q(p.dts, vs->time_base, frame_tb) - v_off;
         mp.duration = av_rescale_q(p.duration, vs->time_base, frame_tb);
         mp.key = p.key;
         vout.push_back(std::move(mp));
@@ -225,7 +265,7 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
           const int rc = avcodec_receive_frame(vdec.get(), frame.get());
           if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
           if (rc < 0) return av_fail(in, "decode", rc);
-          const std::int64_t pts = av_rescale_q(frame->best_effort_timestamp, vs->time_base, frame_tb);
+          const std::int64_t pts = av_rescale_q(frame->best_effort_timestamp, vs->time_base, frame_tb) - v_off;
           const std::int64_t ms = av_rescale_q(pts, frame_tb, ms_tb);
           const std::int64_t next_ms = av_rescale_q(pts + 1, frame_tb, ms_tb);
           AVFrame* e = venc.frame();
@@ -254,15 +294,16 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
       avcodec_flush_buffers(vdec.get());
     }
     if (!mux) mux.emplace(BWV_TRY(media::Fmp4Writer::open(venc, aenc ? &*aenc : nullptr, vout.front(), sink)));
-    for (const auto& p : vout) BWV_CHECK(mux->write_video(p));
+    for (const auto& p : vout)
+      BWV_CHECK(mux->write_video(p));
 
     if (as && !adec) {
       // No sound is redacted: copied as it is.
       for (const auto& p : g.audio) {
         media::Packet mp;
         mp.data = BWV_TRY(read_packet(p));
-        mp.pts = av_rescale_q(p.pts, as->time_base, sample_tb);
-        mp.dts = av_rescale_q(p.dts, as->time_base, sample_tb);
+        mp.pts = av_rescale_q(p.pts, as->time_base, sample_tb) - a_off;
+        mp.dts = av_rescale_q(p.dts, as->time_base, sample_tb) - a_off;
         mp.duration = av_rescale_q(p.duration, as->time_base, sample_tb);
         mp.key = true;
         BWV_CHECK(mux->write_audio(mp));
@@ -279,20 +320,21 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
         av_packet_unref(pkt.get());
         if (rc < 0) return av_fail(in, "decode sound", rc);
         while (avcodec_receive_frame(adec->get(), frame.get()) == 0) {
-          const std::int64_t first = av_rescale_q(frame->best_effort_timestamp, as->time_base, sample_tb);
-          AVFrame* e = aenc->frame();
-          if (frame->nb_samples == e->nb_samples && frame->format == e->format) {
-            av_frame_copy(e, frame.get());
-            for (const auto& r : spec.audio) {
-              const std::int64_t from = r.from_ms * 48, to = r.to_ms * 48;
-              if (r.method == AudioMethod::mute) media::mute(e, first, from, to);
-              else media::bleep(e, first, from, to, 48000);
-            }
-            BWV_CHECK(aenc->encode(first, pending_audio));
-          }
+          if (frame->format != AV_SAMPLE_FMT_FLTP && frame->format != AV_SAMPLE_FMT_FLT)
+            return fail(Errc::check_failed, in, "decoded sound is not in floating point");
+          // Samples before the first picture are dropped; a gap (or a late start) is silence.
+          std::int64_t at = av_rescale_q(frame->best_effort_timestamp, as->time_base, sample_tb) - a_off;
+          const auto* samples = reinterpret_cast<const float*>(frame->extended_data[0]);
+          const std::int64_t end = encoded + static_cast<std::int64_t>(fifo.size());
+          if (at > end) fifo.resize(fifo.size() + static_cast<std::size_t>(at - end), 0.0f);
+          for (int i = 0; i < frame->nb_samples; ++i)
+            if (at + i >= encoded + static_cast<std::int64_t>(fifo.size())) fifo.push_back(samples[i]);
+          while (fifo.size() >= static_cast<std::size_t>(aenc->frame()->nb_samples))
+            BWV_CHECK(encode_sound(aenc->frame()->nb_samples));
           av_frame_unref(frame.get());
         }
       }
+      if (gi + 1 == gops.size() && !fifo.empty()) BWV_CHECK(encode_sound(static_cast<int>(fifo.size())));
       if (gi + 1 == gops.size()) BWV_CHECK(aenc->flush(pending_audio));
       for (const auto& p : pending_audio)
         if (p.pts >= 0) BWV_CHECK(mux->write_audio(p));
