@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
           v["categories"] = marks_json(flags.categories, true);
           v["holds"] = marks_json(flags.holds, false);
           v["rule"] = r.rule;
+          v["holds_in_effect"] = r.holds; // a derivative's include its original's
           v["expires"] = r.expires ? bwv::json::Value(bwv::text::format_time(*r.expires)) : bwv::json::Value(nullptr);
           v["deleted"] = tomb ? bwv::json::Value(bwv::text::format_time(tomb->deleted)) : bwv::json::Value(nullptr);
           cmd.print_json(v);

@@ -1,6 +1,5 @@
 // bwv-redact: a redacted copy of a clip, made in the store, signed by it and linked to the original.
 #include "common/command.hpp"
-
 #include "core/text.hpp"
 #include "redact/derive.hpp"
 
@@ -36,7 +35,8 @@ int main(int argc, char** argv) {
     if (spec_path == "-") {
       spec.assign(std::istreambuf_iterator<char>(std::cin), {});
       if (spec.size() > bwv::redact::k_max_bytes)
-        return bwv::fail(bwv::Errc::usage, "--spec -", "larger than " + std::to_string(bwv::redact::k_max_bytes) + " bytes");
+        return bwv::fail(bwv::Errc::usage, "--spec -",
+                         "larger than " + std::to_string(bwv::redact::k_max_bytes) + " bytes");
     } else {
       spec = BWV_TRY(bwv::map_error(bwv::fs::read_file(spec_path, bwv::redact::k_max_bytes), [](bwv::Error e) {
         if (e.code == bwv::Errc::io || e.code == bwv::Errc::check_failed) e.code = bwv::Errc::usage;
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     const auto& f = *d.manifest.derived_from;
     if (d.existing)
       cmd.info(d.id + ": already made from " + d.original + " with this spec on " + bwv::text::format_time(f.created) +
-                         "; the same bytes, not made again");
+               "; the same bytes, not made again");
     if (cmd.json()) {
       bwv::json::Value v = bwv::json::Value::object();
       v["type"] = "derivative";

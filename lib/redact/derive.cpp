@@ -37,11 +37,11 @@ json::Value custody_details(const Derived& d) {
 
 // Records the derivative and gives it its retention, if a crash stopped an earlier run short of
 // either. The caller holds the policy lock, so a flag on the original cannot slip in between.
-Result<void> complete(const store::Store& store, const custody::Actor& actor, const Derived& d) {
+Result<void> complete(const store::Store& store, const store::Policy& policy, const custody::Actor& actor,
+                      const Derived& d) {
   if (!BWV_TRY(custody::ClipIndex([&store] { return store.custody_logs(); }, "redact").has(d.id)))
     BWV_CHECK(store.append_custody(actor, {{"redact", d.id, custody_details(d)}}));
   const store::StoredClip clip = BWV_TRY(store.load_clip(d.id));
-  const store::Policy policy = BWV_TRY(store::Policy::load(store));
   return store::settle_expiry(store, policy, clip, BWV_TRY(store::load_flags(store, d.id)));
 }
 
@@ -54,14 +54,16 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
   if (options.reason.size() > 4096) return fail(Errc::usage, "--reason", "longer than 4096 bytes");
   const Spec spec = BWV_TRY(map_error(parse(spec_bytes, spec_subject), as_usage));
   const std::string spec_sha256 = crypto::sha256_hex(spec_bytes);
-  if (spec.clip_id && *spec.clip_id != id)
-    return fail(Errc::usage, spec_subject, "is for clip " + *spec.clip_id + ", not " + id);
+  // A broken policy stops the run before anything is made: a derivative needs its expiry entry.
+  const store::Policy policy = BWV_TRY(store::Policy::load(store));
 
   // The original: a signed camera clip whose video is still here and still what it signed.
   const store::StoredClip original = BWV_TRY(store.load_clip(id));
   if (original.manifest.derived_from)
     return fail(Errc::usage, id,
                 "is itself a redacted copy of " + original.manifest.derived_from->clip_id + "; redact the original");
+  if (spec.clip_id && *spec.clip_id != id)
+    return fail(Errc::usage, spec_subject, "is for clip " + *spec.clip_id + ", not " + id);
   if (const auto t = BWV_TRY(store::Tombstone::load(original)))
     return fail(Errc::check_failed, id, "its video was deleted by policy on " + text::format_time(t->deleted));
   BWV_CHECK(store.check_signature(original));
@@ -83,15 +85,16 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
     return std::nullopt;
   };
   if (auto existing = BWV_TRY(find_existing())) {
-    auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive,
-                                                 options.wait_seconds));
-    BWV_CHECK(complete(store, actor, *existing));
+    auto policy_lock =
+        BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive, options.wait_seconds));
+    BWV_CHECK(complete(store, policy, actor, *existing));
     return *existing;
   }
 
-  // Rendered aside, in a directory bwv-pull clears if this process dies.
-  const fs::Path dir = store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + ".redact." + id + "." +
-                                          fs::random_hex(4));
+  // Rendered aside, in a directory cleared by the next bwv-pull or bwv-redact if this one dies.
+  store.remove_stale_tmp(actor.host);
+  const fs::Path dir =
+      store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + ".redact." + id + "." + fs::random_hex(4));
   if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
   struct Cleanup {
     fs::Path dir;
@@ -132,10 +135,10 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
 
   // Numbered, signed and put in place under the policy lock: one number per derivative, and its
   // retention settled before any flag on the original can change.
-  auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive,
-                                               options.wait_seconds));
+  auto policy_lock =
+      BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive, options.wait_seconds));
   if (auto existing = BWV_TRY(find_existing())) { // made by another run meanwhile
-    BWV_CHECK(complete(store, actor, *existing));
+    BWV_CHECK(complete(store, policy, actor, *existing));
     return *existing;
   }
   const fs::Path day = fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2);
@@ -146,17 +149,19 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
     d.manifest_sha256 = crypto::sha256_hex(bytes);
     const auto sig = crypto::sign(sign_key, bytes, manifest::trusted_comment(d.manifest, d.manifest_sha256),
                                   "derivative signed by bwv store " + store.config().store_id);
-    for (const char* name : {"manifest.json", "manifest.json.minisig"}) (void)fs::remove_file(dir / name);
+    for (const char* name : {"manifest.json", "manifest.json.minisig"})
+      (void)fs::remove_file(dir / name);
     BWV_CHECK(fs::write_staged(dir / "manifest.json", bytes));
     BWV_CHECK(fs::write_staged(dir / "manifest.json.minisig", sig.to_file()));
-    for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"}) BWV_CHECK(fs::fsync_path(dir / name));
+    for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
+      BWV_CHECK(fs::fsync_path(dir / name));
     BWV_CHECK(fs::fsync_path(dir));
     BWV_CHECK(fs::make_dirs(store.root(), day));
     if (BWV_TRY(fs::rename_noreplace(dir, BWV_TRY(store.clip_dir(d.id))))) break;
   }
   cleanup.armed = false;
   BWV_CHECK(fs::fsync_path(store.root() / day));
-  BWV_CHECK(complete(store, actor, d));
+  BWV_CHECK(complete(store, policy, actor, d));
   return d;
 }
 

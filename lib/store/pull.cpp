@@ -153,20 +153,6 @@ private:
 };
 
 // Staging directories of this host whose process is gone are leftovers of a crash.
-void remove_stale_staging(const Store& store, const std::string& host) {
-  const auto names = fs::list_dir(store.tmp_dir());
-  if (!names) return;
-  for (const auto& name : *names) {
-    if (!name.starts_with(host + ".")) continue;
-    const auto rest = name.substr(host.size() + 1);
-    const auto dot = rest.find('.');
-    if (dot == std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::strtol(rest.substr(0, dot).c_str(), nullptr, 10));
-    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
-    (void)fs::remove_tree(store.tmp_dir() / name);
-  }
-}
-
 json::Value ingest_details(const Candidate& c, const fs::Path& camera_dir) {
   json::Value d = json::Value::object();
   d["device"] = c.m.device;
@@ -186,7 +172,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   PullSummary summary;
   auto cam = BWV_TRY(camera::Storage::open(camera_dir));
   auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, options.wait_seconds));
-  remove_stale_staging(store, actor.host);
+  store.remove_stale_tmp(actor.host);
   const auto seal = BWV_TRY(store.seal_key());
   const auto sign_key = BWV_TRY(store.secret_key());
   const std::string store_key_id = crypto::key_id_string(sign_key.id());

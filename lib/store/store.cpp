@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include <cctype>
+#include <csignal>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -403,6 +404,20 @@ Result<std::vector<fs::Path>> Store::custody_logs() const {
 Result<std::vector<custody::Entry>> Store::append_custody(
     const custody::Actor& actor, const std::vector<custody::NewEntry>& e) const {
   return custody::append(custody_log(actor.host), actor, e);
+}
+
+void Store::remove_stale_tmp(const std::string& host) const {
+  const auto names = fs::list_dir(tmp_dir());
+  if (!names) return;
+  for (const auto& name : *names) {
+    if (!name.starts_with(host + ".")) continue;
+    const auto rest = name.substr(host.size() + 1);
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::strtol(rest.substr(0, dot).c_str(), nullptr, 10));
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
+    (void)fs::remove_tree(tmp_dir() / name);
+  }
 }
 
 Result<fs::Lock> Store::lock_store(fs::Lock::Mode mode, int wait_seconds) const {

@@ -54,6 +54,8 @@ public:
   const fs::Path& root() const { return m_root; }
   const Config& config() const { return m_config; }
   fs::Path tmp_dir() const { return m_root / "tmp"; }
+  // Removes what this host's dead processes left in tmp/ (named HOST.PID.*).
+  void remove_stale_tmp(const std::string& host) const;
 
   Result<crypto::PublicKey> public_key() const;
   Result<crypto::SecretKey> secret_key() const;
