@@ -155,6 +155,13 @@ test_expect_success '--full re-encodes every GOP: a second derivative, the same 
   bwv-verify --store S
 '
 
+test_expect_success 'a progress bar on a terminal, counting GOPs (none when stderr is not one, above)' '
+  sed "s/\"x\": 10,/\"x\": 14,/" spec.json >tty.json &&
+  script -qec "bwv-redact --store S2 --spec tty.json $ID" tty.log >/dev/null &&
+  grep -aq "bwv-redact \[#* *\] *[0-9]*% 1 / 12" tty.log &&
+  grep -aq "bwv-redact \[#*\] 100% 12 / 12" tty.log && grep -aq "$ID-r" tty.log
+'
+
 cat >more.json <<EOF
 {
   "bwv_redaction": 1,
