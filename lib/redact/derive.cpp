@@ -93,8 +93,7 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
 
   // Rendered aside, in a directory cleared by the next bwv-pull or bwv-redact if this one dies.
   store.remove_stale_tmp(actor.host);
-  const fs::Path dir =
-      store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + ".redact." + id + "." + fs::random_hex(4));
+  const fs::Path dir = store.staging_path(actor.host, "redact." + id);
   if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
   struct Cleanup {
     fs::Path dir;

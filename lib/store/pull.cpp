@@ -316,8 +316,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     for (const Candidate* c : to_stage) sizes.push_back(c->sealed_size);
     Stager stager(sizes, jobs, [&](std::size_t i) {
       const Candidate& c = *to_stage[i];
-      const fs::Path dir = store.tmp_dir() / (actor.host + "." + std::to_string(::getpid()) + "." +
-                                              c.m.clip_id + "." + fs::random_hex(4));
+      const fs::Path dir = store.staging_path(actor.host, c.m.clip_id);
       staged[i] = {&c, dir};
       auto r = [&]() -> Result<void> {
         if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);

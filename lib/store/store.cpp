@@ -406,16 +406,23 @@ Result<std::vector<custody::Entry>> Store::append_custody(
   return custody::append(custody_log(actor.host), actor, e);
 }
 
+fs::Path Store::staging_path(const std::string& host, const std::string& what) const {
+  return tmp_dir() / (host + "@" + std::to_string(::getpid()) + "." + what + "." + fs::random_hex(4));
+}
+
 void Store::remove_stale_tmp(const std::string& host) const {
   const auto names = fs::list_dir(tmp_dir());
   if (!names) return;
   for (const auto& name : *names) {
-    if (!name.starts_with(host + ".")) continue;
-    const auto rest = name.substr(host.size() + 1);
+    // Only HOST@PID. with PID all digits: anything else is not this host's to judge.
+    if (!name.starts_with(host + "@")) continue;
+    const std::string_view rest = std::string_view(name).substr(host.size() + 1);
     const auto dot = rest.find('.');
-    if (dot == std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::strtol(rest.substr(0, dot).c_str(), nullptr, 10));
-    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
+    if (dot == std::string_view::npos || dot == 0 || dot > 9 ||
+        rest.substr(0, dot).find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    const long pid = std::strtol(std::string(rest.substr(0, dot)).c_str(), nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;
     (void)fs::remove_tree(tmp_dir() / name);
   }
 }

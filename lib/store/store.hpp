@@ -54,7 +54,9 @@ public:
   const fs::Path& root() const { return m_root; }
   const Config& config() const { return m_config; }
   fs::Path tmp_dir() const { return m_root / "tmp"; }
-  // Removes what this host's dead processes left in tmp/ (named HOST.PID.*).
+  // A new name for this process's staging in tmp/: HOST@PID.WHAT.RANDOM ('@' is in no host name).
+  fs::Path staging_path(const std::string& host, const std::string& what) const;
+  // Removes what this host's dead processes left in tmp/.
   void remove_stale_tmp(const std::string& host) const;
 
   Result<crypto::PublicKey> public_key() const;

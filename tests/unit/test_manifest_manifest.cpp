@@ -7,7 +7,9 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 
 using namespace bwv;
 using bwv::test::contains;
@@ -51,9 +53,34 @@ manifest::Manifest sample() {
   return m;
 }
 
-// The sample manifest's JSON, changed by f, written back, and parsed.
-Result<manifest::Manifest> parse_changed(const std::function<void(json::Value&)>& f) {
-  json::Value v = *json::parse(manifest::write(sample()), "m");
+// A redacted derivative of the sample: its id with -r1, signed by a store key, naming the original.
+manifest::Manifest derivative_sample() {
+  const manifest::Manifest original = sample();
+  manifest::Manifest m = original;
+  m.clip_id = manifest::derivative_id(original.clip_id, 1);
+  m.key_id = "F0E1D2C3B4A59687";
+  m.video = hash_video("the redacted video");
+  m.derived_from = manifest::Derivation{
+      .clip_id = original.clip_id,
+      .manifest_sha256 = crypto::sha256_hex(manifest::write(original)),
+      .video_sha256 = original.video.sha256,
+      .method = "redaction",
+      .spec_sha256 = crypto::sha256_hex("the spec"),
+      .reason = "FOI release: bystanders' faces, caf\xc3\xa9 sign",
+      .created = k_start + 86400,
+      .by = "alice@dock01",
+      .encoder = "libx264 core 164 crf=18 preset=medium",
+      .render = "smart",
+      .gops = 10,
+      .reencoded_gops = 3,
+  };
+  return m;
+}
+
+// The JSON of base (the sample manifest unless given), changed by f, written back, and parsed.
+Result<manifest::Manifest> parse_changed(const std::function<void(json::Value&)>& f,
+                                         const manifest::Manifest& base = sample()) {
+  json::Value v = *json::parse(manifest::write(base), "m");
   f(v);
   return manifest::parse(json::write_pretty(v), "clip/manifest.json");
 }
@@ -416,6 +443,224 @@ TEST_CASE("compare_video reports a size or whole-file mismatch") {
   const auto whole = manifest::compare_video(expected, same_chunks);
   REQUIRE(whole.size() == 1);
   CHECK(contains(whole[0], "SHA-256"));
+}
+
+TEST_CASE("a derivative's manifest: write then parse round trip") {
+  const manifest::Manifest m = derivative_sample();
+  const std::string text = manifest::write(m);
+  CHECK(contains(text, "\n  \"derived_from\": {\n    \"clip_id\": \"20261124-CAM0042-000017\",\n"));
+  CHECK(contains(text, "\"created\": \"2026-11-25T10:00:00Z\""));
+  CHECK(contains(text, "\"reason\": \"FOI release: bystanders' faces, caf\\u00e9 sign\""));
+  for (unsigned char c : text) CHECK(c < 0x80);
+
+  const auto back = manifest::parse(text, "manifest.json");
+  REQUIRE_MESSAGE(back, why(back));
+  REQUIRE(back->derived_from);
+  CHECK(*back->derived_from == *m.derived_from);
+  CHECK(back->clip_id == "20261124-CAM0042-000017-r1");
+  CHECK(back->key_id == m.key_id);
+  CHECK(back->video.sha256 == m.video.sha256);
+  CHECK(manifest::write(*back) == text);
+
+  // All twelve fields are written, as given.
+  const json::Value v = *json::parse(text, "m");
+  const json::Value& d = v["derived_from"];
+  CHECK(d.size() == 12);
+  CHECK(d["manifest_sha256"] == m.derived_from->manifest_sha256);
+  CHECK(d["video_sha256"] == m.derived_from->video_sha256);
+  CHECK(d["spec_sha256"] == m.derived_from->spec_sha256);
+  CHECK(d["method"] == "redaction");
+  CHECK(d["by"] == "alice@dock01");
+  CHECK(d["render"] == "smart");
+  CHECK(d["gops"] == 10);
+  CHECK(d["reencoded_gops"] == 3);
+
+  // Other valid forms: a full render with every GOP re-encoded and the longest reason; no GOPs and no reason.
+  manifest::Manifest full = derivative_sample();
+  full.clip_id = manifest::derivative_id(full.derived_from->clip_id, 12);
+  full.derived_from->render = "full";
+  full.derived_from->reencoded_gops = full.derived_from->gops;
+  full.derived_from->reason = std::string(4096, 'r');
+  const auto full_back = manifest::parse(manifest::write(full), "m");
+  REQUIRE_MESSAGE(full_back, why(full_back));
+  CHECK(full_back->derived_from == full.derived_from);
+  CHECK(full_back->clip_id == "20261124-CAM0042-000017-r12");
+
+  manifest::Manifest empty = derivative_sample();
+  empty.derived_from->gops = 0;
+  empty.derived_from->reencoded_gops = 0;
+  empty.derived_from->reason = "";
+  const auto empty_back = manifest::parse(manifest::write(empty), "m");
+  REQUIRE_MESSAGE(empty_back, why(empty_back));
+  CHECK(empty_back->derived_from == empty.derived_from);
+}
+
+TEST_CASE("a manifest that is not a derivative writes no derived_from") {
+  const std::string text = manifest::write(sample());
+  CHECK_FALSE(contains(text, "derived_from"));
+  const auto back = manifest::parse(text, "m");
+  REQUIRE_MESSAGE(back, why(back));
+  CHECK_FALSE(back->derived_from);
+}
+
+TEST_CASE("parse refuses a derivation missing a field and names it") {
+  const json::Value v = *json::parse(manifest::write(derivative_sample()), "m");
+  for (const auto& [key, value] : v["derived_from"].items()) {
+    CAPTURE(key);
+    const std::string k = key;
+    const auto r = parse_changed([&](json::Value& m) { m["derived_from"].erase(k); }, derivative_sample());
+    CHECK(refusal(r) == "field \"derived_from." + k + "\": missing");
+  }
+  for (const json::Value& bad : {json::Value(nullptr), json::Value("redaction"), json::Value::array()}) {
+    CAPTURE(bad.dump());
+    const auto r = parse_changed([&](json::Value& m) { m["derived_from"] = bad; }, derivative_sample());
+    CHECK(refusal(r) == "field \"derived_from\": not an object");
+  }
+}
+
+TEST_CASE("parse refuses a derivation's bad hashes, method, render and counts") {
+  const auto refused = [](const std::function<void(json::Value&)>& f) {
+    return refusal(parse_changed([&](json::Value& v) { f(v["derived_from"]); }, derivative_sample()));
+  };
+  for (const char* key : {"manifest_sha256", "video_sha256", "spec_sha256"}) {
+    CAPTURE(key);
+    for (const std::string& bad : {std::string(64, 'A'), std::string(63, 'a'), std::string(64, 'g'),
+                                   std::string(65, 'a'), std::string()}) {
+      CAPTURE(bad);
+      CHECK(refused([&](json::Value& d) { d[key] = bad; }) ==
+            "field \"derived_from." + std::string(key) + "\": not a SHA-256 (64 lower-case hex digits)");
+    }
+    CHECK(contains(refused([&](json::Value& d) { d[key] = 5; }), "\"derived_from." + std::string(key) + "\""));
+  }
+
+  for (const char* bad : {"Redaction", "blur", "", "redaction "}) {
+    CAPTURE(bad);
+    const std::string b = bad;
+    CHECK(contains(refused([&](json::Value& d) { d["method"] = b; }), "field \"derived_from.method\": unknown method"));
+  }
+  for (const char* bad : {"Smart", "FULL", "", "partial", "smart "}) {
+    CAPTURE(bad);
+    const std::string b = bad;
+    CHECK(refused([&](json::Value& d) { d["render"] = b; }) ==
+          "field \"derived_from.render\": must be \"smart\" or \"full\"");
+  }
+
+  CHECK(refused([](json::Value& d) { d["reencoded_gops"] = 11; }) ==
+        "field \"derived_from.reencoded_gops\": more than gops");
+  CHECK(refused([](json::Value& d) {
+          d["gops"] = 0;
+          d["reencoded_gops"] = 1;
+        }) == "field \"derived_from.reencoded_gops\": more than gops");
+  CHECK(refused([](json::Value& d) { d["reencoded_gops"] = 10; }).empty()); // all of them is fine
+  CHECK(contains(refused([](json::Value& d) { d["gops"] = -1; }), "\"derived_from.gops\""));
+  CHECK(contains(refused([](json::Value& d) { d["reencoded_gops"] = -1; }), "\"derived_from.reencoded_gops\""));
+  CHECK(contains(refused([](json::Value& d) { d["gops"] = "10"; }), "\"derived_from.gops\""));
+
+  CHECK(refused([](json::Value& d) { d["reason"] = std::string(4097, 'r'); }) ==
+        "field \"derived_from.reason\": longer than 4096 bytes");
+  CHECK(refused([](json::Value& d) { d["reason"] = std::string(4096, 'r'); }).empty());
+  CHECK(contains(refused([](json::Value& d) { d["by"] = std::string(257, 'b'); }), "\"derived_from.by\""));
+  CHECK(contains(refused([](json::Value& d) { d["encoder"] = std::string(1025, 'e'); }), "\"derived_from.encoder\""));
+
+  for (const char* bad : {"2026-11-25T10:00:00", "2026-11-25", "2026-02-30T10:00:00Z", "", "1795600800"}) {
+    CAPTURE(bad);
+    const std::string b = bad;
+    CHECK(refused([&](json::Value& d) { d["created"] = b; }) ==
+          "field \"derived_from.created\": not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
+  }
+  CHECK(contains(refused([](json::Value& d) { d["created"] = 1795600800; }), "\"derived_from.created\""));
+}
+
+TEST_CASE("parse refuses a derivative whose ids do not fit together") {
+  const manifest::Manifest base = derivative_sample();
+  const auto refused = [&](const std::function<void(json::Value&)>& f) { return refusal(parse_changed(f, base)); };
+
+  // derived_from.clip_id must name an original, not another derivative or something else.
+  for (const char* bad : {"20261124-CAM0042-000017-r1", "20261124-CAM0042-000017-r2", "../x", ""}) {
+    CAPTURE(bad);
+    const std::string b = bad;
+    CHECK(refused([&](json::Value& v) { v["derived_from"]["clip_id"] = b; }) ==
+          "field \"derived_from.clip_id\": not the id of an original clip");
+  }
+  // An original's id with another suffix is refused too (by the check against the derivative's id).
+  CHECK(contains(refused([](json::Value& v) { v["derived_from"]["clip_id"] = "20261124-CAM0042-000017-x"; }),
+                 "\"clip_id\""));
+  // A derivative of a derivative has no valid id at all.
+  CHECK(contains(refused([](json::Value& v) {
+                   v["clip_id"] = "20261124-CAM0042-000017-r1-r1";
+                   v["derived_from"]["clip_id"] = "20261124-CAM0042-000017-r1";
+                 }),
+                 "\"clip_id\""));
+
+  // The derivative's own id must be derived_from.clip_id followed by -rN.
+  for (const char* bad : {"20261124-CAM0042-000017", "20261124-CAM0042-000018-r1", "20261124-CAM0042-000017-r0",
+                          "20261124-CAM0042-000017-r01", "20261124-CAM0042-000017-x1", "20261124-CAM0042-000017-r",
+                          "20261124-CAM0042-000017-r1234567", "20261124-CAM0042-000017-rr1"}) {
+    CAPTURE(bad);
+    const std::string b = bad;
+    const std::string why_refused = refused([&](json::Value& v) { v["clip_id"] = b; });
+    CHECK(contains(why_refused, "field \"clip_id\""));
+    CHECK_FALSE(contains(why_refused, "derived_from.clip_id"));
+  }
+  CHECK(refused([](json::Value& v) { v["clip_id"] = "20261124-CAM0042-000017"; }) ==
+        "field \"clip_id\": a derivative's id must be its original's id followed by -rN");
+  CHECK(refused([](json::Value& v) { v["clip_id"] = "20261124-CAM0042-000017-r999999"; }).empty());
+
+  // A derivative's id without derived_from is refused.
+  const std::string bare = refused([](json::Value& v) { v.erase("derived_from"); });
+  CHECK(contains(bare, "field \"clip_id\""));
+  CHECK(contains(bare, "20261124-CAM0042-000017"));
+
+  // derived_from.clip_id must match the recording fields, copied from the original.
+  const std::string other = refused([](json::Value& v) {
+    v["clip_id"] = "20261124-CAM0042-000018-r1";
+    v["derived_from"]["clip_id"] = "20261124-CAM0042-000018";
+  });
+  CHECK(other == "field \"derived_from.clip_id\": does not match the start date, device and seq "
+                 "(expected 20261124-CAM0042-000017)");
+  CHECK(contains(refused([](json::Value& v) {
+                   v["clip_id"] = "20261124-CAM0043-000017-r1";
+                   v["derived_from"]["clip_id"] = "20261124-CAM0043-000017";
+                 }),
+                 "\"derived_from.clip_id\""));
+  CHECK(contains(refused([](json::Value& v) {
+                   v["start"] = "2026-11-25T00:00:00Z";
+                   v["end"] = "2026-11-25T00:05:00Z";
+                 }),
+                 "\"derived_from.clip_id\""));
+  CHECK(contains(refused([](json::Value& v) {
+                   v["seq"] = 18;
+                 }),
+                 "\"derived_from.clip_id\""));
+}
+
+TEST_CASE("split_derivative_id and derivative_id") {
+  using Split = std::optional<std::pair<std::string, unsigned>>;
+  CHECK(manifest::split_derivative_id("20261124-CAM1-000001-r1") == Split({"20261124-CAM1-000001", 1}));
+  CHECK(manifest::split_derivative_id("20261124-CAM1-000001-r12") == Split({"20261124-CAM1-000001", 12}));
+  CHECK(manifest::split_derivative_id("20261124-CAM1-000001-r999999") == Split({"20261124-CAM1-000001", 999999}));
+  CHECK(manifest::split_derivative_id("20261124-CAM0042-000000000017-r3") ==
+        Split({"20261124-CAM0042-000000000017", 3}));
+  // A device whose name has an r in it.
+  CHECK(manifest::split_derivative_id("20261124-r1-000001-r2") == Split({"20261124-r1-000001", 2}));
+
+  for (const char* bad : {"20261124-CAM1-000001-r0", "20261124-CAM1-000001-r01", "20261124-CAM1-000001-r",
+                          "20261124-CAM1-000001-rx", "20261124-CAM1-000001-r1x", "20261124-CAM1-000001-r-1",
+                          "20261124-CAM1-000001-r1234567", "20261124-CAM1-000001", "20261124-CAM1-000001-r1-r2",
+                          "20261124-CAM1-000001-a-r1", "20261124-CAM1-000001-R1", "20261124-CAM1-00001-r1",
+                          "20261324-CAM1-000001-r1", "-r1", "r1", "", "garbage", "../x-r1",
+                          "20261124-CAM/1-000001-r1"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(manifest::split_derivative_id(bad));
+  }
+
+  for (unsigned n : {1u, 2u, 9u, 10u, 12u, 999999u}) {
+    CAPTURE(n);
+    const std::string id = manifest::derivative_id("20261124-CAM1-000001", n);
+    CHECK(id == "20261124-CAM1-000001-r" + std::to_string(n));
+    CHECK(text::is_clip_id(id));
+    CHECK(manifest::split_derivative_id(id) == Split({"20261124-CAM1-000001", n}));
+  }
 }
 
 TEST_SUITE_END();

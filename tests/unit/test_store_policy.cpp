@@ -61,6 +61,29 @@ store::ClipFlags with_categories(const std::vector<std::string>& names) {
   return f;
 }
 
+// A stored derivative of the clip k_id (its manifest only: retention_in reads no files of it).
+store::StoredClip derivative_of_k_id(const store::Store& s) {
+  store::StoredClip c;
+  c.id = manifest::derivative_id(k_id, 1);
+  c.dir = *s.clip_dir(c.id);
+  c.manifest = clip_starting(k_start);
+  c.manifest.clip_id = c.id;
+  c.manifest.derived_from = manifest::Derivation{.clip_id = k_id, .render = "smart"};
+  return c;
+}
+
+// Saves flags for the original k_id, whose directory is made if missing.
+void flag_original(const store::Store& s, const store::ClipFlags& f) {
+  std::filesystem::create_directories(*s.clip_dir(k_id));
+  const auto saved = store::save_flags(s, k_id, f);
+  REQUIRE_MESSAGE(saved, why(saved));
+}
+
+store::Retention retention_ok(const store::Store& s, const store::StoredClip& clip, const store::ClipFlags& f) {
+  const auto r = store::retention_in(s, store::Policy::defaults(), clip, f);
+  REQUIRE_MESSAGE(r, why(r));
+  return *r;
+}
 
 // Which expiry directories hold an entry for id.
 std::vector<std::string> entries_of(const store::Store& s, const std::string& id) {
@@ -439,6 +462,146 @@ TEST_CASE("Tombstone write and load round trip") {
   v2["bwv_tombstone"] = 2;
   put_file(tmp / "deleted.json", json::write_pretty(v2));
   CHECK_FALSE(store::Tombstone::load(clip));
+}
+
+TEST_CASE("retention_in: a clip that is not a derivative has its own retention") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  store::StoredClip clip;
+  clip.id = k_id;
+  clip.dir = *s.clip_dir(k_id);
+  clip.manifest = clip_starting(k_start);
+  store::ClipFlags f = with_categories({"evidence-6y"});
+  f.holds["foi:REQ-7"] = store::Mark{"bob@dock02", k_start, "r", ""};
+  const store::Retention r = retention_ok(s, clip, f);
+  const store::Retention plain = store::retention_of(store::Policy::defaults(), clip.manifest, f);
+  CHECK(r.expires == plain.expires);
+  CHECK(r.rule == plain.rule);
+  CHECK(r.rule == "evidence-6y (2192 days)");
+  CHECK(r.holds == std::vector<std::string>{"foi:REQ-7"});
+}
+
+TEST_CASE("retention_in: an unflagged derivative of an unflagged original follows it") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const store::StoredClip d = derivative_of_k_id(s);
+
+  // The original's directory is not even there: no flags.
+  const store::Retention none = retention_ok(s, d, {});
+  REQUIRE(none.expires);
+  CHECK(*none.expires == k_start + 31 * k_day);
+  CHECK(none.rule == "follows 20261124-CAM0042-000001: uncategorised (31 days)");
+  CHECK_FALSE(none.held());
+
+  // An empty flags file is the same.
+  flag_original(s, {});
+  const store::Retention empty = retention_ok(s, d, {});
+  CHECK(empty.expires == none.expires);
+  CHECK(empty.rule == none.rule);
+  CHECK(empty.holds.empty());
+}
+
+TEST_CASE("retention_in: a derivative is kept while its original's flags keep it") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const store::StoredClip d = derivative_of_k_id(s);
+
+  flag_original(s, with_categories({"evidence-6y"}));
+  const store::Retention six = retention_ok(s, d, {});
+  REQUIRE(six.expires);
+  CHECK(*six.expires == k_start + 2192 * k_day);
+  CHECK(six.rule == "follows 20261124-CAM0042-000001: evidence-6y (2192 days)");
+
+  // Its own shorter or equal category does not shorten it; the original's rule is named on a tie.
+  CHECK(retention_ok(s, d, with_categories({"evidence-6y"})).rule ==
+        "follows 20261124-CAM0042-000001: evidence-6y (2192 days)");
+  CHECK(*retention_ok(s, d, with_categories({"evidence-6y"})).expires == k_start + 2192 * k_day);
+
+  // An indefinite category on the original keeps the derivative for ever, whatever its own flags say.
+  flag_original(s, with_categories({"until-review"}));
+  const store::Retention review = retention_ok(s, d, {});
+  CHECK_FALSE(review.expires);
+  CHECK(review.rule == "follows 20261124-CAM0042-000001: until-review (indefinite)");
+  const store::Retention review_own = retention_ok(s, d, with_categories({"evidence-10y"}));
+  CHECK_FALSE(review_own.expires);
+  CHECK(review_own.rule == "follows 20261124-CAM0042-000001: until-review (indefinite)");
+
+  // So does a category on the original that the policy no longer has.
+  flag_original(s, with_categories({"evidence-99y"}));
+  const store::Retention gone = retention_ok(s, d, {});
+  CHECK_FALSE(gone.expires);
+  CHECK(gone.rule == "follows 20261124-CAM0042-000001: evidence-99y (not in the policy: kept)");
+}
+
+TEST_CASE("retention_in: a derivative's own longer category decides") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const store::StoredClip d = derivative_of_k_id(s);
+
+  // Original unflagged (no flags file, then an empty one).
+  for (bool with_file : {false, true}) {
+    CAPTURE(with_file);
+    if (with_file) flag_original(s, {});
+    const store::Retention six = retention_ok(s, d, with_categories({"evidence-6y"}));
+    REQUIRE(six.expires);
+    CHECK(*six.expires == k_start + 2192 * k_day);
+    CHECK(six.rule == "evidence-6y (2192 days)");
+  }
+
+  flag_original(s, with_categories({"evidence-6y"}));
+  const store::Retention ten = retention_ok(s, d, with_categories({"evidence-10y"}));
+  REQUIRE(ten.expires);
+  CHECK(*ten.expires == k_start + 3653 * k_day);
+  CHECK(ten.rule == "evidence-10y (3653 days)");
+
+  const store::Retention review = retention_ok(s, d, with_categories({"until-review"}));
+  CHECK_FALSE(review.expires);
+  CHECK(review.rule == "until-review (indefinite)");
+}
+
+TEST_CASE("retention_in: every hold on the original holds its derivative") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const store::StoredClip d = derivative_of_k_id(s);
+  const store::Mark mark{"bob@dock02", k_start, "request", ""};
+
+  store::ClipFlags held;
+  held.holds["foi:X"] = mark;
+  held.holds["sar:A/1"] = mark;
+  flag_original(s, held);
+  const store::Retention r = retention_ok(s, d, {});
+  CHECK(r.held());
+  CHECK(r.holds ==
+        std::vector<std::string>{"foi:X (on 20261124-CAM0042-000001)", "sar:A/1 (on 20261124-CAM0042-000001)"});
+  // A hold does not change the period.
+  REQUIRE(r.expires);
+  CHECK(*r.expires == k_start + 31 * k_day);
+  CHECK(r.rule == "follows 20261124-CAM0042-000001: uncategorised (31 days)");
+
+  // Its own holds come first; one also on the original is listed once.
+  store::ClipFlags own;
+  own.holds["foi:X"] = mark;
+  own.holds["legal:L_1"] = mark;
+  const store::Retention both = retention_ok(s, d, own);
+  CHECK(both.holds == std::vector<std::string>{"foi:X", "legal:L_1", "sar:A/1 (on 20261124-CAM0042-000001)"});
+
+  // The original's holds are its own to lift: once lifted there, only the derivative's remain.
+  flag_original(s, {});
+  CHECK(retention_ok(s, d, own).holds == std::vector<std::string>{"foi:X", "legal:L_1"});
+  CHECK_FALSE(retention_ok(s, d, {}).held());
+}
+
+TEST_CASE("retention_in: a derivative whose original's flags are unreadable is an error, not a guess") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const store::StoredClip d = derivative_of_k_id(s);
+  flag_original(s, with_categories({"until-review"}));
+  put_file(*s.clip_dir(k_id) / "flags.json", "{\"bwv_flags\":2,\"categories\":{},\"holds\":{}}");
+  const auto r = store::retention_in(s, store::Policy::defaults(), d, {});
+  REQUIRE_FALSE(r);
+  CHECK(contains(r.error().subject + ": " + r.error().message, "bwv_flags"));
+  put_file(*s.clip_dir(k_id) / "flags.json", "not json");
+  CHECK_FALSE(store::retention_in(s, store::Policy::defaults(), d, {}));
 }
 
 TEST_SUITE_END();

@@ -1,23 +1,25 @@
-#include "store/store.hpp"
-
 #include "core/json.hpp"
 #include "core/text.hpp"
+#include "store/store.hpp"
 #include "tmpdir.hpp"
 
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace bwv;
 using bwv::test::contains;
-using bwv::test::get_file;
-using bwv::test::put_file;
 using bwv::test::EnvGuard;
+using bwv::test::get_file;
+using bwv::test::names;
+using bwv::test::put_file;
 using bwv::test::TmpDir;
 using bwv::test::why;
 
@@ -53,7 +55,6 @@ std::vector<custody::Entry> custody_entries(const store::Store& s) {
   return r->entries;
 }
 
-
 // Writes a signed clip directory as a pull would leave it; its id.
 std::string put_clip(const store::Store& s, const crypto::SecretKey& device_key, const std::string& device,
                      std::uint64_t seq, const std::string& video) {
@@ -80,6 +81,57 @@ std::string put_clip(const store::Store& s, const crypto::SecretKey& device_key,
            crypto::sign(device_key, bytes, manifest::trusted_comment(m, crypto::sha256_hex(bytes))).to_file());
   put_file(*dir / "video.mp4", video);
   return m.clip_id;
+}
+
+// Writes the n-th derivative of a stored clip as bwv-redact would leave it, its manifest signed
+// by key (the store's unless given) and naming that key; its id.
+std::string put_derivative(const store::Store& s, const std::string& original_id, unsigned n,
+                           const crypto::SecretKey* key = nullptr) {
+  const auto original = s.load_clip(original_id);
+  REQUIRE_MESSAGE(original, why(original));
+  const auto store_key = s.secret_key();
+  REQUIRE_MESSAGE(store_key, why(store_key));
+  if (!key) key = &*store_key;
+  manifest::Manifest m = original->manifest;
+  m.clip_id = manifest::derivative_id(original_id, n);
+  m.key_id = crypto::key_id_string(key->id());
+  const std::string video = "redacted " + std::to_string(n);
+  manifest::VideoHasher h;
+  h.update(reinterpret_cast<const unsigned char*>(video.data()), video.size());
+  m.video = h.finish();
+  m.derived_from = manifest::Derivation{
+      .clip_id = original_id,
+      .manifest_sha256 = original->manifest_sha256,
+      .video_sha256 = original->manifest.video.sha256,
+      .method = "redaction",
+      .spec_sha256 = crypto::sha256_hex("spec"),
+      .reason = "",
+      .created = k_start + 3600,
+      .by = "alice@dock01",
+      .encoder = "test",
+      .render = "smart",
+      .gops = 1,
+      .reencoded_gops = 1,
+  };
+  const std::string bytes = manifest::write(m);
+  const auto dir = s.clip_dir(m.clip_id);
+  REQUIRE_MESSAGE(dir, why(dir));
+  std::filesystem::create_directories(*dir);
+  put_file(*dir / "manifest.json", bytes);
+  put_file(*dir / "manifest.json.minisig",
+           crypto::sign(*key, bytes, manifest::trusted_comment(m, crypto::sha256_hex(bytes))).to_file());
+  put_file(*dir / "video.mp4", video);
+  return m.clip_id;
+}
+
+// The pid of a process that has ended (and been reaped).
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return pid;
 }
 
 } // namespace
@@ -117,8 +169,8 @@ TEST_CASE("init makes a store in an empty directory") {
   REQUIRE(seal_pub);
   CHECK(seal->public_key().pk == seal_pub->pk);
   CHECK(seal->public_key().id == seal_pub->id);
-  CHECK(get_file(tmp / "keys/store.pub").starts_with("untrusted comment: bwv store public key " +
-                                                    crypto::key_id_string(pub->id) + "\n"));
+  CHECK(get_file(tmp / "keys/store.pub")
+            .starts_with("untrusted comment: bwv store public key " + crypto::key_id_string(pub->id) + "\n"));
 
   const auto cfg = json::parse(get_file(tmp / "config.json"), "config.json");
   REQUIRE(cfg);
@@ -253,8 +305,7 @@ TEST_CASE("trust, devices and device_key round trip") {
   CHECK(d.trusted_by == "alice@dock01");
   CHECK_FALSE(d.revoked);
 
-  CHECK(get_file(tmp / ("devices/CAM0042/" + id + ".pub")) ==
-        key.to_file("bwv device CAM0042 public key " + id));
+  CHECK(get_file(tmp / ("devices/CAM0042/" + id + ".pub")) == key.to_file("bwv device CAM0042 public key " + id));
   const auto rec = json::parse(get_file(tmp / ("devices/CAM0042/" + id + ".json")), "rec");
   REQUIRE(rec);
   CHECK((*rec)["bwv_device_key"] == 1);
@@ -421,8 +472,8 @@ TEST_CASE("clip_dir computes the path from a valid id only") {
   const auto dir = s.clip_dir("20261124-CAM0042-000017");
   REQUIRE_MESSAGE(dir, why(dir));
   CHECK(*dir == tmp / "clips/2026/11/24/20261124-CAM0042-000017");
-  for (const char* bad : {"../x", "", "20261124-CAM/0042-000017", "20261124-CAM0042-000017/../../x",
-                          "..", "20261324-CAM0042-000017", "20261124-CAM0042-00017", "/etc/passwd"}) {
+  for (const char* bad : {"../x", "", "20261124-CAM/0042-000017", "20261124-CAM0042-000017/../../x", "..",
+                          "20261324-CAM0042-000017", "20261124-CAM0042-00017", "/etc/passwd"}) {
     CAPTURE(bad);
     const auto r = s.clip_dir(bad);
     REQUIRE_FALSE(r);
@@ -532,7 +583,8 @@ TEST_CASE("clip_ids lists ids by date directory, within a range") {
   const store::Store s = init(tmp.path());
   const std::vector<std::string> ids = {"20250101-CAM1-000001", "20261124-CAM1-000001", "20261124-CAM2-000001",
                                         "20261125-CAM1-000002", "20261201-CAM1-000003"};
-  for (const auto& id : ids) std::filesystem::create_directories(*s.clip_dir(id));
+  for (const auto& id : ids)
+    std::filesystem::create_directories(*s.clip_dir(id));
   // Names that do not fit the layout are ignored.
   std::filesystem::create_directories(tmp / "clips/2026/11/24/not-an-id");
   std::filesystem::create_directories(tmp / "clips/2026/11/24/20261125-CAM9-000001"); // wrong day
@@ -601,6 +653,187 @@ TEST_CASE("store and device locks") {
   CHECK(again.error().code == Errc::locked);
   CHECK(s.lock_device("CAM0043", 0));
   CHECK_FALSE(s.lock_device("../x", 0));
+}
+
+TEST_CASE("derivatives lists id-r1, id-r2, ... up to the first one missing") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const auto device = crypto::SecretKey::generate();
+  const std::string id = put_clip(s, device, "CAM0042", 1, "video bytes");
+  const std::string other = put_clip(s, device, "CAM0042", 2, "other video");
+
+  const auto none = s.derivatives(id);
+  REQUIRE_MESSAGE(none, why(none));
+  CHECK(none->empty());
+
+  CHECK(put_derivative(s, id, 1) == "20261124-CAM0042-000001-r1");
+  CHECK(put_derivative(s, id, 2) == "20261124-CAM0042-000001-r2");
+  const auto two = s.derivatives(id);
+  REQUIRE_MESSAGE(two, why(two));
+  CHECK(*two == std::vector<std::string>{"20261124-CAM0042-000001-r1", "20261124-CAM0042-000001-r2"});
+  // Another clip's derivatives are its own.
+  CHECK(s.derivatives(other)->empty());
+  // They are clips of the store too, beside their original.
+  CHECK(*s.clip_ids() ==
+        std::vector<std::string>{id, "20261124-CAM0042-000001-r1", "20261124-CAM0042-000001-r2", other});
+
+  // Numbered densely: a gap ends the list (r4 without r3 is not found).
+  std::filesystem::create_directories(*s.clip_dir(manifest::derivative_id(id, 4)));
+  CHECK(*s.derivatives(id) == *two);
+  // Any directory takes its number, whatever is in it.
+  std::filesystem::create_directories(*s.clip_dir(manifest::derivative_id(id, 3)));
+  CHECK(s.derivatives(id)->size() == 4);
+
+  // Ten and more, in numeric order.
+  for (unsigned n = 5; n <= 11; ++n)
+    std::filesystem::create_directories(*s.clip_dir(manifest::derivative_id(id, n)));
+  const auto eleven = s.derivatives(id);
+  REQUIRE(eleven);
+  REQUIRE(eleven->size() == 11);
+  CHECK(eleven->back() == "20261124-CAM0042-000001-r11");
+  CHECK((*eleven)[8] == "20261124-CAM0042-000001-r9");
+
+  // A clip that is not there has none; an id that is not one is refused.
+  const auto absent = s.derivatives("20261124-CAM0042-000099");
+  REQUIRE_MESSAGE(absent, why(absent));
+  CHECK(absent->empty());
+  CHECK_FALSE(s.derivatives("../x"));
+  CHECK_FALSE(s.derivatives(""));
+}
+
+TEST_CASE("derivatives refuses a derivative reached through a link") {
+  TmpDir tmp;
+  const store::Store s = init(tmp / "store");
+  const auto device = crypto::SecretKey::generate();
+  const std::string id = put_clip(s, device, "CAM0042", 1, "v");
+  TmpDir outside;
+  std::filesystem::create_symlink(outside.path(), *s.clip_dir(manifest::derivative_id(id, 1)));
+  CHECK_FALSE(s.derivatives(id));
+}
+
+TEST_CASE("load_clip and check_signature of a derivative: the store's key signs it") {
+  TmpDir tmp;
+  store::Store s = init(tmp.path());
+  const auto device = crypto::SecretKey::generate();
+  const std::string id = put_clip(s, device, "CAM0042", 1, "video bytes");
+  const std::string rid = put_derivative(s, id, 1);
+
+  const auto clip = s.load_clip(rid);
+  REQUIRE_MESSAGE(clip, why(clip));
+  REQUIRE(clip->manifest.derived_from);
+  CHECK(clip->manifest.derived_from->clip_id == id);
+  CHECK(clip->manifest.key_id == crypto::key_id_string(s.public_key()->id));
+  CHECK(clip->dir == tmp / "clips/2026/11/24" / rid);
+
+  // No device need be trusted: a derivative is checked against the store key only.
+  const auto ok = s.check_signature(*clip);
+  CHECK_MESSAGE(ok, why(ok));
+  trust(s, "CAM0042", device.public_key());
+  CHECK(s.check_signature(*clip));
+  CHECK(s.check_signature(*s.load_clip(id))); // and the original against its device's
+
+  // Signed by the device's key, trusted as it is, and naming it: not a derivative of this store.
+  const std::string by_device = put_derivative(s, id, 2, &device);
+  const auto device_signed = s.check_signature(*s.load_clip(by_device));
+  REQUIRE_FALSE(device_signed);
+  CHECK(device_signed.error().code == Errc::check_failed);
+  CHECK(device_signed.error().subject == by_device);
+  CHECK(device_signed.error().message ==
+        "a derivative signed by key " + crypto::key_id_string(device.id()) + ", not by this store's key");
+
+  // Signed by another store's key.
+  TmpDir elsewhere;
+  const store::Store other_store = init(elsewhere.path());
+  const auto other_key = other_store.secret_key();
+  REQUIRE(other_key);
+  const std::string by_other = put_derivative(s, id, 3, &*other_key);
+  const auto other_signed = s.check_signature(*s.load_clip(by_other));
+  REQUIRE_FALSE(other_signed);
+  CHECK(contains(other_signed.error().message, "not by this store's key"));
+
+  // Naming the store's key but signed by another key under its key id.
+  auto forged = *clip;
+  auto sig = crypto::sign(*other_key, forged.manifest_bytes, "t");
+  sig.key_id = s.public_key()->id;
+  forged.signature_text = sig.to_file();
+  const auto forged_r = s.check_signature(forged);
+  REQUIRE_FALSE(forged_r);
+  CHECK(contains(forged_r.error().message, "signature verification failed"));
+
+  // The manifest changed after signing.
+  const std::string changed_bytes = manifest::write([&] {
+    manifest::Manifest m = clip->manifest;
+    m.derived_from->reason = "changed";
+    return m;
+  }());
+  auto changed = *clip;
+  changed.manifest_bytes = changed_bytes;
+  const auto changed_r = s.check_signature(changed);
+  REQUIRE_FALSE(changed_r);
+  CHECK(contains(changed_r.error().message, "signature verification failed"));
+
+  // A missing or broken signature file.
+  auto unsigned_clip = *clip;
+  unsigned_clip.signature_text = "not a signature";
+  CHECK_FALSE(s.check_signature(unsigned_clip));
+}
+
+TEST_CASE("remove_stale_tmp removes what this host's dead processes left, and nothing else") {
+  TmpDir tmp;
+  const store::Store s = init(tmp.path());
+  const std::string dead = std::to_string(dead_pid());
+  const std::string alive = std::to_string(::getpid());
+  const fs::Path t = s.tmp_dir();
+
+  // staging_path names a directory this host's later runs recognise.
+  const fs::Path mine = s.staging_path("dock01", "redact.20261124-CAM0042-000001");
+  CHECK(mine.parent_path() == t);
+  CHECK(mine.filename().string().starts_with("dock01@" + alive + ".redact.20261124-CAM0042-000001."));
+
+  // A dead run's directories (with files in them) and files.
+  for (const std::string& name : {"dock01@" + dead + ".20261124-CAM0042-000001.a1b2",
+                                  "dock01@" + dead + ".redact.20261124-CAM0042-000001.c3d4"}) {
+    std::filesystem::create_directories(t / name / "sub");
+    put_file(t / name / "sub/video.mp4", "partial");
+  }
+  put_file(t / ("dock01@" + dead + ".file"), "x");
+  // A live run of this host; other hosts' runs (their pids are not this host's to test), among
+  // them hosts whose names begin with this one's and a dot; names that are not HOST@PID.*.
+  const std::vector<std::string> kept = {"dock01@" + alive + ".redact.x",
+                                         "dock01@1.pull.x",
+                                         "dock02@" + dead + ".pull.x",
+                                         "dock011@" + dead + ".pull.x",
+                                         "dock01.lan@" + dead + ".x",
+                                         "dock01.5@" + dead + ".x",
+                                         "dock01@" + dead,
+                                         "dock01@12abc.x",
+                                         "dock01@.x",
+                                         "dock01@99999999999999.x",
+                                         "dock01." + dead + ".x",
+                                         "dock01",
+                                         "notes",
+                                         "xdock01@" + dead + ".pull.x"};
+  for (const auto& name : kept)
+    std::filesystem::create_directories(t / name);
+
+  s.remove_stale_tmp("dock01");
+  std::vector<std::string> left = names(t);
+  std::vector<std::string> expected = kept;
+  std::sort(expected.begin(), expected.end());
+  std::sort(left.begin(), left.end());
+  CHECK(left == expected);
+
+  // Another host's dead run is that host's to clear, dotted names included.
+  s.remove_stale_tmp("dock02");
+  CHECK(fs::kind_of(t / ("dock02@" + dead + ".pull.x")) == fs::Kind::none);
+  s.remove_stale_tmp("dock01.lan");
+  CHECK(fs::kind_of(t / ("dock01.lan@" + dead + ".x")) == fs::Kind::none);
+  CHECK(fs::kind_of(t / ("dock01@" + alive + ".redact.x")) == fs::Kind::directory);
+
+  // No tmp directory at all: nothing to do, no failure.
+  std::filesystem::remove_all(t);
+  s.remove_stale_tmp("dock01");
+  CHECK(fs::kind_of(t) == fs::Kind::none);
 }
 
 TEST_SUITE_END();
