@@ -3,6 +3,7 @@
 
 #include "core/text.hpp"
 #include "custody/log.hpp"
+#include "store/checkpoint.hpp"
 
 #include <algorithm>
 #include <set>
@@ -13,12 +14,36 @@ int main(int argc, char** argv) {
   cmd.add_store_option();
   bool json = false;
   app.add_flag("--json", json, "JSON lines, each with a \"type\" field");
+  bool checkpoint = false;
+  app.add_flag("--checkpoint", checkpoint,
+               "Sign a checkpoint of every host's log as it is now, keep it in the store, and print it");
   std::vector<std::string> operands;
   app.add_option("id", operands, "Clip ids, or - to read them from stdin (default: every entry)")
       ->type_name("ID...|-");
 
   return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
     const auto store = BWV_TRY(cmd.open_store());
+    if (checkpoint) {
+      if (!operands.empty()) return bwv::fail(bwv::Errc::usage, "--checkpoint", "takes no clip ids");
+      const auto pub = BWV_TRY(store.public_key());
+      const std::string vkey = bwv::custody::verifier_key(bwv::custody::note_key_name(store.config().store_id), pub);
+      for (const auto& c : BWV_TRY(bwv::store::write_checkpoints(store))) {
+        if (!json) {
+          std::fputs(c.note.c_str(), stdout);
+          continue;
+        }
+        bwv::json::Value v = bwv::json::Value::object();
+        v["type"] = "checkpoint";
+        v["host"] = c.host;
+        v["size"] = c.checkpoint.size;
+        v["root"] = bwv::text::to_hex(c.checkpoint.root);
+        v["file"] = c.file.string();
+        v["verifier_key"] = vkey;
+        v["note"] = c.note;
+        std::printf("%s\n", bwv::json::write_line(v).c_str());
+      }
+      return 0;
+    }
     const auto ids_list = BWV_TRY(cmd.clip_ids(operands));
     const std::set<std::string> ids(ids_list.begin(), ids_list.end());
     std::vector<bwv::custody::Entry> entries;

@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "custody/log.hpp"
+#include "store/checkpoint.hpp"
 #include "store/policy.hpp"
 
 #include <algorithm>
@@ -247,6 +248,8 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     for (const auto& p : res->problems) report.others.push_back({"custody", p});
     logs.push_back(std::move(*res));
   }
+  // Signed checkpoints: a log changed after one was taken no longer matches it.
+  for (auto& [subject, message] : BWV_TRY(check_checkpoints(store))) report.others.push_back({subject, message});
   std::set<std::string> deletions;
   std::vector<const custody::Entry*> merged;
   for (const auto& log : logs)

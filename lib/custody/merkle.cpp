@@ -1,0 +1,94 @@
+#include "custody/merkle.hpp"
+
+#include <openssl/sha.h>
+
+namespace bwv::custody::merkle {
+
+namespace {
+
+// The largest power of two below n (n > 1): where RFC 6962 splits a tree.
+std::size_t split(std::size_t n) {
+  std::size_t k = 1;
+  while (k << 1 < n)
+    k <<= 1;
+  return k;
+}
+
+void path(std::span<const Hash> d, std::size_t m, std::vector<Hash>& out) {
+  if (d.size() <= 1) return;
+  const std::size_t k = split(d.size());
+  if (m < k) {
+    path(d.first(k), m, out);
+    out.push_back(root(d.subspan(k)));
+  } else {
+    path(d.subspan(k), m - k, out);
+    out.push_back(root(d.first(k)));
+  }
+}
+
+} // namespace
+
+Hash leaf_hash(std::string_view data) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  const unsigned char prefix = 0x00;
+  SHA256_Update(&c, &prefix, 1);
+  SHA256_Update(&c, data.data(), data.size());
+  Hash h;
+  SHA256_Final(h.data(), &c);
+  return h;
+}
+
+Hash node_hash(const Hash& left, const Hash& right) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  const unsigned char prefix = 0x01;
+  SHA256_Update(&c, &prefix, 1);
+  SHA256_Update(&c, left.data(), left.size());
+  SHA256_Update(&c, right.data(), right.size());
+  Hash h;
+  SHA256_Final(h.data(), &c);
+  return h;
+}
+
+Hash root(std::span<const Hash> d) {
+  if (d.empty()) {
+    Hash h;
+    SHA256(nullptr, 0, h.data());
+    return h;
+  }
+  if (d.size() == 1) return d[0];
+  const std::size_t k = split(d.size());
+  return node_hash(root(d.first(k)), root(d.subspan(k)));
+}
+
+std::vector<Hash> inclusion_proof(std::span<const Hash> leaves, std::uint64_t index) {
+  std::vector<Hash> out;
+  if (index < leaves.size()) path(leaves, static_cast<std::size_t>(index), out);
+  return out;
+}
+
+bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf, std::span<const Hash> proof,
+                      const Hash& root_hash) {
+  if (index >= size) return false;
+  std::uint64_t fn = index, sn = size - 1;
+  Hash r = leaf;
+  for (const Hash& p : proof) {
+    if (sn == 0) return false;
+    if ((fn & 1) || fn == sn) {
+      r = node_hash(p, r);
+      if (!(fn & 1))
+        while (!(fn & 1) && fn != 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+    } else {
+      r = node_hash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root_hash;
+}
+
+} // namespace bwv::custody::merkle
