@@ -59,6 +59,7 @@ std::string write(const Manifest& m) {
     o["by"] = d.by;
     o["encoder"] = d.encoder;
     o["render"] = d.render;
+    o["requested"] = d.requested.empty() ? d.render : d.requested;
     o["gops"] = d.gops;
     o["reencoded_gops"] = d.reencoded_gops;
     v["derived_from"] = std::move(o);
@@ -158,6 +159,8 @@ Result<Derivation> parse_derivation(const json::Value& obj, const std::string& s
   if (d.encoder.size() > 1024) return r.bad("encoder", "longer than 1024 bytes");
   d.render = BWV_TRY(r.str("render"));
   if (d.render != "smart" && d.render != "full") return r.bad("render", "must be \"smart\" or \"full\"");
+  d.requested = r.has("requested") ? BWV_TRY(r.str("requested")) : d.render;
+  if (d.requested != "smart" && d.requested != "full") return r.bad("requested", "must be \"smart\" or \"full\"");
   d.gops = static_cast<std::uint64_t>(BWV_TRY(r.integer("gops", 0, json::k_max_int)));
   d.reencoded_gops = static_cast<std::uint64_t>(BWV_TRY(r.integer("reencoded_gops", 0, json::k_max_int)));
   if (d.reencoded_gops > d.gops) return r.bad("reencoded_gops", "more than gops");

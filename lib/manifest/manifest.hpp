@@ -49,7 +49,8 @@ struct Derivation {
   std::time_t created = 0;
   std::string by;              // user@host
   std::string encoder;         // the encoder's build and settings
-  std::string render;          // "smart" or "full"
+  std::string render;          // "smart" or "full": what was done
+  std::string requested;       // "smart" or "full": what was asked (smart falls back to full on other footage)
   std::uint64_t gops = 0;
   std::uint64_t reencoded_gops = 0;
   bool operator==(const Derivation&) const = default;

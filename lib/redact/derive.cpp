@@ -64,23 +64,20 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
                 "is itself a redacted copy of " + original.manifest.derived_from->clip_id + "; redact the original");
   if (spec.clip_id && *spec.clip_id != id)
     return fail(Errc::usage, spec_subject, "is for clip " + *spec.clip_id + ", not " + id);
-  if (const auto t = BWV_TRY(store::Tombstone::load(original)))
-    return fail(Errc::check_failed, id, "its video was deleted by policy on " + text::format_time(t->deleted));
-  BWV_CHECK(store.check_signature(original));
-  const auto digest = BWV_TRY(crypto::sha256_file(original.video()));
-  if (crypto::hex(digest) != original.manifest.video.sha256)
-    return fail(Errc::check_failed, original.video(), "does not match its signed manifest; run bwv-verify");
 
-  // The same original, spec and mode were made into a derivative before: the same bytes again.
+  // The same original, spec and request were made into a derivative before: the same bytes again.
+  // Looked for first, so that a run cut short after placing one is completed even once the
+  // original's video has gone by policy.
   auto same = [&](const manifest::Derivation& f) {
     return f.manifest_sha256 == original.manifest_sha256 && f.spec_sha256 == spec_sha256 &&
-           (f.render == "full") == options.full;
+           (f.requested == "full") == options.full;
   };
   auto find_existing = [&]() -> Result<std::optional<Derived>> {
     for (const auto& d : BWV_TRY(store.derivatives(id))) {
-      const store::StoredClip c = BWV_TRY(store.load_clip(d));
-      if (c.manifest.derived_from && same(*c.manifest.derived_from) && !BWV_TRY(store::Tombstone::load(c)))
-        return Derived{d, id, true, c.manifest, c.manifest_sha256};
+      auto c = store.load_clip(d);
+      if (!c) continue; // a damaged one is bwv-verify's to report; it is not the one asked for
+      if (c->manifest.derived_from && same(*c->manifest.derived_from) && !BWV_TRY(store::Tombstone::load(*c)))
+        return Derived{d, id, true, c->manifest, c->manifest_sha256};
     }
     return std::nullopt;
   };
@@ -90,6 +87,20 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
     BWV_CHECK(complete(store, policy, actor, *existing));
     return *existing;
   }
+
+  // The original: a signed camera clip whose video is still here and still what it signed.
+  auto check_original = [&]() -> Result<void> {
+    if (const auto t = BWV_TRY(store::Tombstone::load(original)))
+      return fail(Errc::check_failed, id, "its video was deleted by policy on " + text::format_time(t->deleted));
+    if (BWV_TRY(fs::kind_of(original.video())) != fs::Kind::regular)
+      return fail(Errc::check_failed, original.video(), "missing; run bwv-verify");
+    return {};
+  };
+  BWV_CHECK(check_original());
+  BWV_CHECK(store.check_signature(original));
+  const auto digest = BWV_TRY(crypto::sha256_file(original.video()));
+  if (crypto::hex(digest) != original.manifest.video.sha256)
+    return fail(Errc::check_failed, original.video(), "does not match its signed manifest; run bwv-verify");
 
   // Rendered aside, in a directory cleared by the next bwv-pull or bwv-redact if this one dies.
   store.remove_stale_tmp(actor.host);
@@ -128,6 +139,7 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
       .by = actor.user + "@" + actor.host,
       .encoder = stats.encoder,
       .render = stats.smart ? "smart" : "full",
+      .requested = options.full ? "full" : "smart",
       .gops = static_cast<std::uint64_t>(stats.gops),
       .reencoded_gops = static_cast<std::uint64_t>(stats.reencoded),
   };
@@ -140,11 +152,18 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
     BWV_CHECK(complete(store, policy, actor, *existing));
     return *existing;
   }
+  // Retention may have deleted the original while this rendered: no copy of what policy deleted.
+  BWV_CHECK(check_original());
   const fs::Path day = fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2);
   for (unsigned n = static_cast<unsigned>(BWV_TRY(store.derivatives(id)).size()) + 1;; ++n) {
     d.id = manifest::derivative_id(id, n);
     d.manifest.clip_id = d.id;
     const std::string bytes = manifest::write(d.manifest);
+    // What is signed must load again (a very long video's chunk list could outgrow a manifest).
+    BWV_CHECK(map_error(manifest::parse(bytes, d.id), [](Error e) {
+      e.code = Errc::internal;
+      return e;
+    }));
     d.manifest_sha256 = crypto::sha256_hex(bytes);
     const auto sig = crypto::sign(sign_key, bytes, manifest::trusted_comment(d.manifest, d.manifest_sha256),
                                   "derivative signed by bwv store " + store.config().store_id);

@@ -239,10 +239,13 @@ Result<RenderStats> render(const fs::Path& in, const Spec& spec, const fs::Path&
 
   for (std::size_t gi = 0; gi < gops.size(); ++gi) {
     const Gop& g = gops[gi];
-    const std::int64_t t0 = av_rescale_q(g.video.front().pts - first_pts, vs->time_base, ms_tb);
-    const std::int64_t t1 = gi + 1 < gops.size()
-                                ? av_rescale_q(gops[gi + 1].video.front().pts - first_pts, vs->time_base, ms_tb)
-                                : std::max(stats.duration_ms, t0 + 1);
+    // On the frame grid the redaction uses: a frame is touched by its grid time, not its stamp.
+    auto grid_ms = [&](std::int64_t pts) {
+      return av_rescale_q(av_rescale_q(pts, vs->time_base, frame_tb) - v_off, frame_tb, ms_tb);
+    };
+    const std::int64_t t0 = grid_ms(g.video.front().pts);
+    const std::int64_t t1 =
+        gi + 1 < gops.size() ? grid_ms(gops[gi + 1].video.front().pts) : std::max(stats.duration_ms, t0 + 1);
     const bool touched =
         !smart || std::any_of(spans.begin(), spans.end(), [&](const auto& s) { return s.first < t1 && t0 < s.second; });
     std::vector<media::Packet> vout;

@@ -49,6 +49,9 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
   c.m = BWV_TRY(manifest::parse(c.manifest_bytes, f.manifest.string()));
   if (c.m.clip_id != f.id)
     return fail(Errc::check_failed, f.manifest, "manifest names clip " + c.m.clip_id);
+  // Only a store makes derivatives: a camera offering one would squat an original's seq.
+  if (c.m.derived_from || manifest::split_derivative_id(c.m.clip_id))
+    return fail(Errc::check_failed, f.id, "a derivative's manifest, which no camera makes; refused");
   c.signature_text = BWV_TRY(fs::read_file(f.signature, 65536));
   const auto sig = BWV_TRY(crypto::Signature::parse(c.signature_text, f.signature.string()));
   const auto key = BWV_TRY(store.device_key(c.m.device, c.m.key_id));

@@ -80,11 +80,16 @@ Result<void> settle_expiry(const Store& store, const Policy& policy, const Store
   BWV_CHECK(expiry_put(store, clip.id, r.expires));
   BWV_CHECK(expiry_remove(store, clip.id, expiry_day(r.expires)));
   if (clip.manifest.derived_from) return {};
-  // The derivatives follow the original: their entries move with its flags.
+  // The derivatives follow the original: their entries move with its flags. Best effort: one
+  // damaged derivative must not stop the rest, and an entry left behind is safe, because
+  // bwv-retain decides from the flags of both when it reaches it, and moves it then.
   for (const auto& id : BWV_TRY(store.derivatives(clip.id))) {
-    const StoredClip d = BWV_TRY(store.load_clip(id));
-    if (BWV_TRY(Tombstone::load(d))) continue;
-    BWV_CHECK(settle_expiry(store, policy, d, BWV_TRY(load_flags(store, id))));
+    auto settled = [&]() -> Result<void> {
+      const StoredClip d = BWV_TRY(store.load_clip(id));
+      if (BWV_TRY(Tombstone::load(d))) return {};
+      return settle_expiry(store, policy, d, BWV_TRY(load_flags(store, id)));
+    }();
+    (void)settled;
   }
   return {};
 }

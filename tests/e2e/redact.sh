@@ -230,6 +230,30 @@ test_expect_success 'footage from elsewhere: SEI, tags and B-frames; metadata go
   bwv-verify --store S
 '
 
+test_expect_success 'repeating on footage from elsewhere (rendered in full though smart was asked) finds the first' '
+  b=$(sed -n 1p ids8) &&
+  bwv-redact --store S --spec late.json "$b" >out && echo "$b-r1" >expect && test_cmp expect out &&
+  test "$(jget "$(clip_path S "$b")-r1/manifest.json" derived_from requested)" = smart &&
+  test ! -e "$(clip_path S "$b")-r2"
+'
+
+test_expect_success 'bwv-pull refuses a derivative offered by a camera, even signed by a trusted device key' '
+  rm -rf cam9 && bwv-fakecam record --camera cam9 --device CAM08 --officer PC8 --key k8.key --seal S/keys/seal.pub \
+    --state k8.json --start "$(date -u +%Y-%m-%dT%H:%M:%SZ)" closed.mp4 >id9 &&
+  x=$(cat id9) && d=$(clip_path S "$(sed -n 2p ids8)")-r1/manifest.json &&
+  python3 -c "import json,sys
+m = json.load(open(sys.argv[1])); m[\"clip_id\"] = sys.argv[2] + \"-r1\"
+m[\"derived_from\"] = json.load(open(sys.argv[3]))[\"derived_from\"]; m[\"derived_from\"][\"clip_id\"] = sys.argv[2]
+open(sys.argv[1], \"w\").write(json.dumps(m, indent=2) + \"\\n\")" cam9/clips/$x.json "$x" "$d" &&
+  for f in json mp4.sealed; do mv cam9/clips/$x.$f cam9/clips/$x-r1.$f; done && rm cam9/clips/$x.json.minisig &&
+  printf "\n" | minisign -S -s k8.key -m cam9/clips/$x-r1.json -x cam9/clips/$x-r1.json.minisig >/dev/null 2>&1 &&
+  minisign -Vm cam9/clips/$x-r1.json -p k8.pub >/dev/null &&
+  tree_state S >before &&
+  test_must_fail --code 1 bwv-pull --store S cam9 2>err >/dev/null && cat err &&
+  grep -q "$x-r1: a derivative.s manifest, which no camera makes; refused" err &&
+  test ! -e "$(clip_path S "$x")-r1" && test ! -e "$(clip_path S "$x")"
+'
+
 # refuse CODE SPEC ID: bwv-redact exits CODE with one error line and the store as it was.
 refuse() {
   tree_state S >before &&

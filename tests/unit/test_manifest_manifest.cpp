@@ -71,6 +71,7 @@ manifest::Manifest derivative_sample() {
       .by = "alice@dock01",
       .encoder = "libx264 core 164 crf=18 preset=medium",
       .render = "smart",
+      .requested = "smart",
       .gops = 10,
       .reencoded_gops = 3,
   };
@@ -462,10 +463,10 @@ TEST_CASE("a derivative's manifest: write then parse round trip") {
   CHECK(back->video.sha256 == m.video.sha256);
   CHECK(manifest::write(*back) == text);
 
-  // All twelve fields are written, as given.
+  // All thirteen fields are written, as given.
   const json::Value v = *json::parse(text, "m");
   const json::Value& d = v["derived_from"];
-  CHECK(d.size() == 12);
+  CHECK(d.size() == 13);
   CHECK(d["manifest_sha256"] == m.derived_from->manifest_sha256);
   CHECK(d["video_sha256"] == m.derived_from->video_sha256);
   CHECK(d["spec_sha256"] == m.derived_from->spec_sha256);
@@ -509,6 +510,12 @@ TEST_CASE("parse refuses a derivation missing a field and names it") {
     CAPTURE(key);
     const std::string k = key;
     const auto r = parse_changed([&](json::Value& m) { m["derived_from"].erase(k); }, derivative_sample());
+    if (k == "requested") {
+      // Optional: without it, what was asked is taken to be what was done.
+      REQUIRE_MESSAGE(r, why(r));
+      CHECK(r->derived_from->requested == r->derived_from->render);
+      continue;
+    }
     CHECK(refusal(r) == "field \"derived_from." + k + "\": missing");
   }
   for (const json::Value& bad : {json::Value(nullptr), json::Value("redaction"), json::Value::array()}) {
