@@ -68,7 +68,9 @@ Result<std::vector<LogCheckpoint>> write_checkpoints(const Store& store) {
   const auto key = BWV_TRY(store.secret_key());
   const std::string name = custody::note_key_name(store.config().store_id);
   std::vector<LogCheckpoint> out;
-  for (const auto& log : BWV_TRY(store.custody_logs())) {
+  auto logs = BWV_TRY(store.custody_logs());
+  std::sort(logs.begin(), logs.end());
+  for (const auto& log : logs) {
     const std::string host = host_of(log);
     const auto leaves = BWV_TRY(log_leaves(log));
     LogCheckpoint c{host,
@@ -77,11 +79,18 @@ Result<std::vector<LogCheckpoint>> write_checkpoints(const Store& store) {
                     {}};
     c.note = custody::sign_checkpoint(c.checkpoint, name, key);
     BWV_CHECK(fs::make_dirs(store.root(), fs::Path("custody/checkpoints") / host));
-    // One of this size exists: it stands (its signature may differ only in nothing that matters).
-    if (BWV_TRY(fs::kind_of(c.file)) == fs::Kind::none)
+    // One of this size exists: it stands, and must be of this log as it is now.
+    if (BWV_TRY(fs::kind_of(c.file)) == fs::Kind::none) {
       BWV_CHECK(fs::write_file_atomic(c.file, c.note));
-    else
-      c.note = BWV_TRY(fs::read_file(c.file, 65536));
+    } else {
+      const std::string kept = BWV_TRY(fs::read_file(c.file, 65536));
+      const auto old = BWV_TRY(custody::open_checkpoint(kept, name, key.public_key(), c.file.string()));
+      if (old.root != c.checkpoint.root || old.origin != c.checkpoint.origin)
+        return fail(Errc::check_failed, log,
+                    "its first " + std::to_string(leaves.size()) + " lines no longer hash to the signed checkpoint " +
+                        c.file.string() + ": the log was changed after it; no checkpoint written");
+      c.note = kept;
+    }
     out.push_back(std::move(c));
   }
   return out;
@@ -94,9 +103,15 @@ Result<std::vector<std::pair<std::string, std::string>>> check_checkpoints(const
   const auto pub = BWV_TRY(store.public_key());
   const std::string name = custody::note_key_name(store.config().store_id);
   for (const auto& host : BWV_TRY(fs::list_dir(dir))) {
+    if (host.starts_with(".")) continue;
     const fs::Path log = store.custody_log(host);
+    if (BWV_TRY(fs::kind_of(dir / host)) != fs::Kind::directory) {
+      problems.push_back({(dir / host).string(), "not a directory of checkpoints"});
+      continue;
+    }
     std::map<std::uint64_t, std::pair<std::string, Hash>> want; // size -> file, root
     for (const auto& file : BWV_TRY(fs::list_dir(dir / host))) {
+      if (file.starts_with(".")) continue; // a write in progress, or left by a crash
       const std::string subject = (dir / host / file).string();
       auto note = fs::read_file(dir / host / file, 65536);
       auto c = note ? custody::open_checkpoint(*note, name, pub, subject)
