@@ -1,6 +1,7 @@
 // bwv-verify: signatures, hashes, chains and custody of the store or of some clips.
 #include "common/command.hpp"
 
+#include "bag/check.hpp"
 #include "store/verify.hpp"
 
 int main(int argc, char** argv) {
@@ -13,11 +14,44 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", options.jobs, "Hashing threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1, 256));
+  std::optional<std::string> bag;
+  app.add_option("--bag", bag, "Check a disclosure bag made by bwv-foi-export instead of the store")->type_name("DIR");
   std::vector<std::string> operands;
   app.add_option("id", operands, "Clip ids, or - to read them from stdin (default: the whole store)")
       ->type_name("ID...|-");
 
   return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
+    if (bag) {
+      if (!operands.empty()) return bwv::fail(bwv::Errc::usage, "--bag", "takes no clip ids");
+      const auto r = BWV_TRY(bwv::bag::check_bag(*bag));
+      for (const auto& p : r.problems) {
+        cmd.error(p.subject, p.message);
+        if (cmd.json()) {
+          bwv::json::Value v = bwv::json::Value::object();
+          v["type"] = "problem";
+          v["subject"] = p.subject;
+          v["message"] = p.message;
+          cmd.print_json(v);
+        }
+      }
+      if (cmd.json()) {
+        bwv::json::Value v = bwv::json::Value::object();
+        v["type"] = "bag";
+        v["bag"] = *bag;
+        v["ok"] = r.problems.empty();
+        v["store_key_id"] = r.store_key_id;
+        v["clips"] = r.clips;
+        v["files"] = r.files;
+        v["bytes"] = r.bytes;
+        v["custody_entries"] = r.custody_entries;
+        v["problems"] = r.problems.size();
+        cmd.print_json(v);
+      }
+      cmd.info(*bag + ": " + std::to_string(r.clips) + " clips, " + bwv::cli::human_bytes(r.bytes) + ", " +
+               std::to_string(r.custody_entries) + " custody entries proven, signed by store key " + r.store_key_id +
+               ", " + std::to_string(r.problems.size()) + " problems");
+      return r.problems.empty() ? 0 : 1;
+    }
     const auto store = BWV_TRY(cmd.open_store());
     options.ids = BWV_TRY(cmd.clip_ids(operands));
     if (!operands.empty() && options.ids.empty()) return 0; // an empty list from stdin
