@@ -1,7 +1,6 @@
 // bwv-verify: signatures, hashes, chains and custody of the store or of some clips.
-#include "common/command.hpp"
-
 #include "bag/check.hpp"
+#include "common/command.hpp"
 #include "store/verify.hpp"
 
 int main(int argc, char** argv) {
@@ -20,20 +19,23 @@ int main(int argc, char** argv) {
   app.add_option("id", operands, "Clip ids, or - to read them from stdin (default: the whole store)")
       ->type_name("ID...|-");
 
+  // A problem: one error line, and with --json one "problem" line.
+  auto report_problem = [&cmd](const std::string& subject, const std::string& message) {
+    cmd.error(subject, message);
+    if (!cmd.json()) return;
+    bwv::json::Value v = bwv::json::Value::object();
+    v["type"] = "problem";
+    v["subject"] = subject;
+    v["message"] = message;
+    cmd.print_json(v);
+  };
+
   return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
     if (bag) {
       if (!operands.empty()) return bwv::fail(bwv::Errc::usage, "--bag", "takes no clip ids");
       const auto r = BWV_TRY(bwv::bag::check_bag(*bag));
-      for (const auto& p : r.problems) {
-        cmd.error(p.subject, p.message);
-        if (cmd.json()) {
-          bwv::json::Value v = bwv::json::Value::object();
-          v["type"] = "problem";
-          v["subject"] = p.subject;
-          v["message"] = p.message;
-          cmd.print_json(v);
-        }
-      }
+      for (const auto& p : r.problems)
+        report_problem(p.subject, p.message);
       if (cmd.json()) {
         bwv::json::Value v = bwv::json::Value::object();
         v["type"] = "bag";
@@ -56,12 +58,12 @@ int main(int argc, char** argv) {
     options.ids = BWV_TRY(cmd.clip_ids(operands));
     if (!operands.empty() && options.ids.empty()) return 0; // an empty list from stdin
     bwv::cli::Progress progress("bwv-verify", /*bytes=*/false);
-    const auto report = BWV_TRY(bwv::store::verify(store, options, [&](std::size_t done, std::size_t total) {
-      progress.update(done, total);
-    }));
+    const auto report = BWV_TRY(
+        bwv::store::verify(store, options, [&](std::size_t done, std::size_t total) { progress.update(done, total); }));
     progress.finish();
     for (const auto& c : report.clips) {
-      for (const auto& p : c.problems) cmd.error(c.id, p);
+      for (const auto& p : c.problems)
+        cmd.error(c.id, p);
       if (cmd.json()) {
         bwv::json::Value v = bwv::json::Value::object();
         v["type"] = "clip";
@@ -76,16 +78,8 @@ int main(int argc, char** argv) {
         cmd.info("ok " + c.id);
       }
     }
-    for (const auto& p : report.others) {
-      cmd.error(p.subject, p.message);
-      if (cmd.json()) {
-        bwv::json::Value v = bwv::json::Value::object();
-        v["type"] = "problem";
-        v["subject"] = p.subject;
-        v["message"] = p.message;
-        cmd.print_json(v);
-      }
-    }
+    for (const auto& p : report.others)
+      report_problem(p.subject, p.message);
     if (cmd.json()) {
       bwv::json::Value v = bwv::json::Value::object();
       v["type"] = "summary";

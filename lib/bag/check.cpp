@@ -2,12 +2,11 @@
 
 #include "core/json.hpp"
 #include "core/text.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/minisign.hpp"
 #include "custody/checkpoint.hpp"
 #include "custody/merkle.hpp"
 #include "manifest/manifest.hpp"
-
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <fcntl.h>
@@ -27,24 +26,19 @@ struct Hashes {
 Result<Hashes> hash_file(const fs::Path& p) {
   fs::Fd in = BWV_TRY(fs::open_regular(p));
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  SHA256_CTX a;
-  SHA512_CTX b;
-  SHA256_Init(&a);
-  SHA512_Init(&b);
+  crypto::Sha256 a;
+  crypto::Sha512 b;
   std::vector<unsigned char> buf(1 << 20);
   Hashes h;
   for (;;) {
     const std::size_t n = BWV_TRY(fs::read_full(in.get(), buf.data(), buf.size(), p));
-    SHA256_Update(&a, buf.data(), n);
-    SHA512_Update(&b, buf.data(), n);
+    a.update(buf.data(), n);
+    b.update(buf.data(), n);
     h.size += n;
     if (n < buf.size()) break;
   }
-  unsigned char d1[32], d2[64];
-  SHA256_Final(d1, &a);
-  SHA512_Final(d2, &b);
-  h.sha256 = text::to_hex({d1, 32});
-  h.sha512 = text::to_hex({d2, 64});
+  h.sha256 = text::to_hex(a.finish());
+  h.sha512 = text::to_hex(b.finish());
   return h;
 }
 
@@ -388,8 +382,6 @@ private:
 
 } // namespace
 
-Result<BagReport> check_bag(const fs::Path& bag) {
-  return Checker(bag).run();
-}
+Result<BagReport> check_bag(const fs::Path& bag) { return Checker(bag).run(); }
 
 } // namespace bwv::bag

@@ -7,8 +7,6 @@
 #include "store/checkpoint.hpp"
 #include "store/policy.hpp"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <fcntl.h>
 #include <map>
@@ -31,10 +29,6 @@ struct PayloadFile {
   std::uint64_t size = 0;
 };
 
-std::string hex(const unsigned char* d, std::size_t n) {
-  return text::to_hex({d, n});
-}
-
 // A new file of the bag (not flushed: the whole bag is flushed once before it is put in place).
 Result<void> put(const fs::Path& root, const std::string& rel, std::string_view data) {
   const fs::Path p = root / rel;
@@ -51,27 +45,22 @@ Result<PayloadFile> copy_hashed(const fs::Path& from, const fs::Path& root, cons
   BWV_CHECK(fs::make_dirs(root, to.parent_path().lexically_relative(root)));
   fs::Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!out) return fail_errno(to, "create", errno);
-  SHA256_CTX s256;
-  SHA512_CTX s512;
-  SHA256_Init(&s256);
-  SHA512_Init(&s512);
+  crypto::Sha256 s256;
+  crypto::Sha512 s512;
   std::vector<unsigned char> buf(1 << 20);
   PayloadFile f{rel, {}, {}, 0};
   for (;;) {
     const std::size_t n = BWV_TRY(fs::read_full(in.get(), buf.data(), buf.size(), from));
     if (n == 0) break;
-    SHA256_Update(&s256, buf.data(), n);
-    SHA512_Update(&s512, buf.data(), n);
+    s256.update(buf.data(), n);
+    s512.update(buf.data(), n);
     BWV_CHECK(fs::write_all(out.get(), buf.data(), n, to));
     f.size += n;
     if (advanced) advanced(n);
     if (n < buf.size()) break;
   }
-  unsigned char d256[32], d512[64];
-  SHA256_Final(d256, &s256);
-  SHA512_Final(d512, &s512);
-  f.sha256 = hex(d256, 32);
-  f.sha512 = hex(d512, 64);
+  f.sha256 = text::to_hex(s256.finish());
+  f.sha512 = text::to_hex(s512.finish());
   return f;
 }
 
@@ -440,9 +429,9 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
   std::string tm;
   for (const auto& rel : tags) {
     const std::string bytes = BWV_TRY(fs::read_file(tmp / rel, 1 << 30));
-    unsigned char d[64];
-    SHA512(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d);
-    tm += hex(d, 64) + "  " + rel + "\n";
+    crypto::Sha512 h;
+    h.update(bytes.data(), bytes.size());
+    tm += text::to_hex(h.finish()) + "  " + rel + "\n";
   }
   BWV_CHECK(put(tmp, "tagmanifest-sha512.txt", tm));
   const auto sig = crypto::sign(key, tm, "bwv-bag " + o.request + " " + crypto::sha256_hex(tm),

@@ -62,6 +62,21 @@ Result<Sha256Digest> sha256_file(const fs::Path& path) {
   return h.finish();
 }
 
+static_assert(sizeof(SHA512_CTX) <= 216, "Sha512::m_ctx too small for SHA512_CTX");
+
+Sha512::Sha512() { SHA512_Init(reinterpret_cast<SHA512_CTX*>(m_ctx)); }
+
+void Sha512::update(const void* data, std::size_t size) {
+  SHA512_Update(reinterpret_cast<SHA512_CTX*>(m_ctx), data, size);
+}
+
+std::array<unsigned char, 64> Sha512::finish() {
+  std::array<unsigned char, 64> d{};
+  SHA512_Final(d.data(), reinterpret_cast<SHA512_CTX*>(m_ctx));
+  SHA512_Init(reinterpret_cast<SHA512_CTX*>(m_ctx));
+  return d;
+}
+
 static_assert(sizeof(crypto_generichash_state) <= 384);
 
 Blake2b512::Blake2b512() {

@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 
-
 namespace bwv::crypto {
 
 // Call once before anything else in a process (sodium_init and friends); false means the
@@ -42,6 +41,17 @@ std::string sha256_hex(std::string_view data);
 std::string hex(const Sha256Digest& d);
 // The SHA-256 of a whole file, streamed.
 Result<Sha256Digest> sha256_file(const fs::Path& path);
+
+// SHA-512, for BagIt's payload and tag manifests.
+class Sha512 {
+public:
+  Sha512();
+  void update(const void* data, std::size_t size);
+  std::array<unsigned char, 64> finish(); // resets for reuse
+
+private:
+  alignas(8) unsigned char m_ctx[216];
+};
 
 class Blake2b512 {
 public:

@@ -1,8 +1,8 @@
 #include "custody/checkpoint.hpp"
 
 #include "core/text.hpp"
+#include "crypto/hash.hpp"
 
-#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -19,8 +19,7 @@ std::array<unsigned char, 4> key_hash(std::string_view name, const crypto::Publi
   m += '\n';
   m += static_cast<char>(k_ed25519);
   m.append(reinterpret_cast<const char*>(key.pk.data()), key.pk.size());
-  unsigned char h[32];
-  SHA256(reinterpret_cast<const unsigned char*>(m.data()), m.size(), h);
+  const auto h = crypto::sha256(m);
   return {h[0], h[1], h[2], h[3]};
 }
 
@@ -30,9 +29,7 @@ std::string Checkpoint::body() const {
   return origin + "\n" + std::to_string(size) + "\n" + text::to_base64(root) + "\n";
 }
 
-std::string note_key_name(std::string_view store_id) {
-  return "bwv/" + std::string(store_id);
-}
+std::string note_key_name(std::string_view store_id) { return "bwv/" + std::string(store_id); }
 
 std::string verifier_key(std::string_view name, const crypto::PublicKey& key) {
   std::vector<unsigned char> k{k_ed25519};

@@ -1,6 +1,6 @@
 #include "custody/merkle.hpp"
 
-#include <openssl/sha.h>
+#include "crypto/hash.hpp"
 
 namespace bwv::custody::merkle {
 
@@ -29,34 +29,24 @@ void path(std::span<const Hash> d, std::size_t m, std::vector<Hash>& out) {
 } // namespace
 
 Hash leaf_hash(std::string_view data) {
-  SHA256_CTX c;
-  SHA256_Init(&c);
+  crypto::Sha256 c;
   const unsigned char prefix = 0x00;
-  SHA256_Update(&c, &prefix, 1);
-  SHA256_Update(&c, data.data(), data.size());
-  Hash h;
-  SHA256_Final(h.data(), &c);
-  return h;
+  c.update(&prefix, 1);
+  c.update(data);
+  return c.finish();
 }
 
 Hash node_hash(const Hash& left, const Hash& right) {
-  SHA256_CTX c;
-  SHA256_Init(&c);
+  crypto::Sha256 c;
   const unsigned char prefix = 0x01;
-  SHA256_Update(&c, &prefix, 1);
-  SHA256_Update(&c, left.data(), left.size());
-  SHA256_Update(&c, right.data(), right.size());
-  Hash h;
-  SHA256_Final(h.data(), &c);
-  return h;
+  c.update(&prefix, 1);
+  c.update(left.data(), left.size());
+  c.update(right.data(), right.size());
+  return c.finish();
 }
 
 Hash root(std::span<const Hash> d) {
-  if (d.empty()) {
-    Hash h;
-    SHA256(nullptr, 0, h.data());
-    return h;
-  }
+  if (d.empty()) return crypto::sha256({});
   if (d.size() == 1) return d[0];
   const std::size_t k = split(d.size());
   return node_hash(root(d.first(k)), root(d.subspan(k)));

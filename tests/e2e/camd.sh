@@ -41,13 +41,6 @@ camera_ids() { for f in "$1"/camera/clips/*.json; do [ -e "$f" ] && basename "$f
 
 stored() { clip_path S "$1"; } # stored ID: the clip's directory in S
 
-# jget FILE KEY...: a JSON value (strings bare, anything else as JSON); integer keys index lists.
-jget() {
-  python3 -c 'import json,sys
-v=json.load(open(sys.argv[1]))
-for k in sys.argv[2:]: v=v[int(k)] if isinstance(v,list) else v[k]
-print(v if isinstance(v,str) else json.dumps(v))' "$@"
-}
 
 # eval "$(mf FILE)": a manifest's top-level fields as m_FIELD (strings bare, the rest as JSON),
 # with m_video_size, m_video_sha256, m_fragments (how many) and m_span (end - start, seconds).

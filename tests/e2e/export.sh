@@ -6,18 +6,10 @@
 # refusals that export nothing and record nothing; --court; the disclosure in the store's custody.
 . "$(dirname "$0")/lib.sh"
 export PATH="$BWV_BUILD/firmware:$PATH"
-jget() { # jget FILE KEY...
-  python3 -c 'import json,sys
-v=json.load(open(sys.argv[1]))
-for k in sys.argv[2:]: v=v[k]
-print(v if isinstance(v,str) else json.dumps(v))' "$@"
-}
-sha() { sha256sum <"$1" | cut -c1-64; }
 
 test_expect_success 'setup: two clips recorded by bwv-camd with sound, pulled; the first redacted; both held' '
   bwv-init --store S --organisation "Test Constabulary" >/dev/null &&
-  printf "{\"device\":\"CAM07\",\"officer\":\"PC7\",\"seal_pub\":\"%s\",\"store_pub\":\"%s\",\"pre_event_seconds\":0,\"audio\":true,\"video\":{\"width\":320,\"height\":240,\"fps\":10,\"bitrate_kbps\":400,\"preset\":\"ultrafast\"}}\n" \
-    "$TEST_DIR/S/keys/seal.pub" "$TEST_DIR/S/keys/store.pub" >camd.json &&
+  small_camd_config S CAM07 >camd.json &&
   printf "%s\n" "00:00:00 power_on" "00:00:01 dock" "00:00:02 undock" "00:00:10 double_press" "+4 hold" \
     "+5 double_press" "+4 hold" >shift.txt &&
   bwv-camd sim --storage cam --config camd.json --script shift.txt --start "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --log camd.log &&

@@ -110,3 +110,20 @@ clip_path() { # clip_path STORE ID
   local id=$2
   echo "$1/clips/${id:0:4}/${id:4:2}/${id:6:2}/$id"
 }
+
+# jget FILE KEY...: a JSON value (strings bare, anything else as JSON); integer keys index lists.
+jget() {
+  python3 -c 'import json,sys
+v=json.load(open(sys.argv[1]))
+for k in sys.argv[2:]: v=v[int(k)] if isinstance(v,list) else v[k]
+print(v if isinstance(v,str) else json.dumps(v))' "$@"
+}
+
+sha() { sha256sum <"$1" | cut -c1-64; } # sha FILE: its SHA-256 in hex
+
+# small_camd_config STORE DEVICE: a bwv-camd configuration on stdout for a camera provisioned for
+# STORE: 320x240 at 10 fps with sound, no pre-event buffer.
+small_camd_config() {
+  printf '{"device":"%s","officer":"PC7","seal_pub":"%s","store_pub":"%s","pre_event_seconds":0,"audio":true,"video":{"width":320,"height":240,"fps":10,"bitrate_kbps":400,"preset":"ultrafast"}}\n' \
+    "$2" "$(cd "$1" && pwd)/keys/seal.pub" "$(cd "$1" && pwd)/keys/store.pub"
+}
