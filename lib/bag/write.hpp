@@ -19,7 +19,7 @@ struct ExportOptions {
   std::string request;   // the request's reference: REF of a hold KIND:REF
   fs::Path out;          // the bag, made new
   bool court = false;    // the originals too
-  std::string reason;    // required to export unredacted footage or footage not held for the request
+  std::string reason;    // required for clips not held for the request, and originals without a redacted copy
   std::string recipient; // who receives it
   std::vector<std::string> ids;
   int wait_seconds = 0;
