@@ -1,5 +1,6 @@
 #include "bag/check.hpp"
 
+#include "bag/hash.hpp"
 #include "core/json.hpp"
 #include "core/text.hpp"
 #include "crypto/hash.hpp"
@@ -17,30 +18,6 @@
 namespace bwv::bag {
 
 namespace {
-
-struct Hashes {
-  std::string sha256, sha512;
-  std::uint64_t size = 0;
-};
-
-Result<Hashes> hash_file(const fs::Path& p) {
-  fs::Fd in = BWV_TRY(fs::open_regular(p));
-  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  crypto::Sha256 a;
-  crypto::Sha512 b;
-  std::vector<unsigned char> buf(1 << 20);
-  Hashes h;
-  for (;;) {
-    const std::size_t n = BWV_TRY(fs::read_full(in.get(), buf.data(), buf.size(), p));
-    a.update(buf.data(), n);
-    b.update(buf.data(), n);
-    h.size += n;
-    if (n < buf.size()) break;
-  }
-  h.sha256 = text::to_hex(a.finish());
-  h.sha512 = text::to_hex(b.finish());
-  return h;
-}
 
 // A path a manifest may name: relative, inside the bag, no "." or ".." parts.
 bool safe_path(std::string_view p) {
@@ -69,7 +46,7 @@ public:
     BWV_CHECK(list_files());
     const auto store_key = load_store_key();
     check_tag_manifest(store_key);
-    std::map<std::string, Hashes> payload = BWV_TRY(check_payload_manifests());
+    std::map<std::string, FileHashes> payload = BWV_TRY(check_payload_manifests());
     check_oxum(payload);
     check_clips(payload, store_key);
     check_custody(store_key);
@@ -180,10 +157,10 @@ private:
         problem(sub(path), "not in tagmanifest-sha512.txt");
   }
 
-  Result<std::map<std::string, Hashes>> check_payload_manifests() {
+  Result<std::map<std::string, FileHashes>> check_payload_manifests() {
     const auto m256 = parse_manifest("manifest-sha256.txt", 64);
     const auto m512 = parse_manifest("manifest-sha512.txt", 128);
-    std::map<std::string, Hashes> hashes;
+    std::map<std::string, FileHashes> hashes;
     for (const auto& path : m_data) {
       auto h = hash_file(m_bag / path);
       if (!h) {
@@ -211,7 +188,7 @@ private:
     return hashes;
   }
 
-  void check_oxum(const std::map<std::string, Hashes>& payload) {
+  void check_oxum(const std::map<std::string, FileHashes>& payload) {
     auto t = read("bag-info.txt", 1 << 20);
     if (!t) return problem(sub("bag-info.txt"), t.error().message);
     const auto at = t->find("Payload-Oxum: ");
@@ -226,7 +203,8 @@ private:
       m_store_id = t->substr(s + 14, t->find('\n', s) - s - 14);
   }
 
-  void check_clips(const std::map<std::string, Hashes>& payload, const std::optional<crypto::PublicKey>& store_key) {
+  void check_clips(const std::map<std::string, FileHashes>& payload,
+                   const std::optional<crypto::PublicKey>& store_key) {
     std::map<std::string, std::pair<manifest::Manifest, std::string>> clips; // id -> manifest, its SHA-256
     std::set<std::string> dirs;
     for (const auto& path : m_data) {

@@ -1,5 +1,6 @@
 #include "bag/write.hpp"
 
+#include "bag/hash.hpp"
 #include "core/json.hpp"
 #include "core/text.hpp"
 #include "crypto/hash.hpp"
@@ -25,8 +26,7 @@ struct Chosen {
 
 struct PayloadFile {
   std::string path; // relative to the bag, data/...
-  std::string sha256, sha512;
-  std::uint64_t size = 0;
+  FileHashes hashes;
 };
 
 // A new file of the bag (not flushed: the whole bag is flushed once before it is put in place).
@@ -39,29 +39,9 @@ Result<void> put(const fs::Path& root, const std::string& rel, std::string_view 
 // Copies one file into the bag, hashing it both ways as it goes (one read of the store).
 Result<PayloadFile> copy_hashed(const fs::Path& from, const fs::Path& root, const std::string& rel,
                                 const std::function<void(std::uint64_t)>& advanced) {
-  fs::Fd in = BWV_TRY(fs::open_regular(from));
-  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   const fs::Path to = root / rel;
   BWV_CHECK(fs::make_dirs(root, to.parent_path().lexically_relative(root)));
-  fs::Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!out) return fail_errno(to, "create", errno);
-  crypto::Sha256 s256;
-  crypto::Sha512 s512;
-  std::vector<unsigned char> buf(1 << 20);
-  PayloadFile f{rel, {}, {}, 0};
-  for (;;) {
-    const std::size_t n = BWV_TRY(fs::read_full(in.get(), buf.data(), buf.size(), from));
-    if (n == 0) break;
-    s256.update(buf.data(), n);
-    s512.update(buf.data(), n);
-    BWV_CHECK(fs::write_all(out.get(), buf.data(), n, to));
-    f.size += n;
-    if (advanced) advanced(n);
-    if (n < buf.size()) break;
-  }
-  f.sha256 = text::to_hex(s256.finish());
-  f.sha512 = text::to_hex(s512.finish());
-  return f;
+  return PayloadFile{rel, BWV_TRY(hash_file(from, &to, advanced))};
 }
 
 std::string html_escape(std::string_view s) {
@@ -279,13 +259,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
   const fs::Path out = o.out.has_filename() ? o.out : o.out.parent_path();
   const fs::Path tmp = out.parent_path() / ("." + out.filename().string() + ".tmp-" + fs::random_hex(4));
   if (::mkdir(tmp.c_str(), 0755) != 0) return fail_errno(tmp, "mkdir", errno);
-  struct Cleanup {
-    fs::Path dir;
-    bool armed = true;
-    ~Cleanup() {
-      if (armed) (void)fs::remove_tree(dir);
-    }
-  } cleanup{tmp};
+  fs::ScratchDir cleanup(tmp);
 
   std::uint64_t total = 0, done = 0;
   for (const auto& c : chosen)
@@ -300,7 +274,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
       if (progress) progress(done, total);
     }));
     // What leaves is what was signed: the store's copy is checked on the way out.
-    if (video.sha256 != c.clip.manifest.video.sha256 || video.size != c.clip.manifest.video.size)
+    if (video.hashes.sha256 != c.clip.manifest.video.sha256 || video.hashes.size != c.clip.manifest.video.size)
       return fail(Errc::check_failed, c.clip.video(),
                   "does not match its signed manifest; nothing exported (run bwv-verify)");
     payload.push_back(std::move(video));
@@ -320,7 +294,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
     }
   }
   for (const auto& f : payload)
-    result.payload_bytes += f.size;
+    result.payload_bytes += f.hashes.size;
   result.payload_files = payload.size();
 
   // ---- custody: the disclosure recorded, then checkpoints, then each clip's entries with proofs ----
@@ -361,8 +335,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
   for (const auto& cp : checkpoints) {
     const fs::Path log = store.custody_log(cp.host);
     const auto res = BWV_TRY(custody::read(log));
-    auto leaves = BWV_TRY(store::log_leaves(log));
-    leaves.resize(std::min<std::size_t>(leaves.size(), cp.checkpoint.size));
+    const auto& leaves = cp.leaves; // the log as checkpointed; read once
     bool any = false;
     for (std::size_t i = 0; i < res.entries.size(); ++i) {
       const auto& e = res.entries[i];
@@ -393,8 +366,8 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
   std::sort(payload.begin(), payload.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   std::string m256, m512;
   for (const auto& f : payload) {
-    m256 += f.sha256 + "  " + f.path + "\n";
-    m512 += f.sha512 + "  " + f.path + "\n";
+    m256 += f.hashes.sha256 + "  " + f.path + "\n";
+    m512 += f.hashes.sha512 + "  " + f.path + "\n";
   }
   BWV_CHECK(put(tmp, "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"));
   BWV_CHECK(put(tmp, "manifest-sha256.txt", m256));
@@ -428,10 +401,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
   std::sort(tags.begin(), tags.end());
   std::string tm;
   for (const auto& rel : tags) {
-    const std::string bytes = BWV_TRY(fs::read_file(tmp / rel, 1 << 30));
-    crypto::Sha512 h;
-    h.update(bytes.data(), bytes.size());
-    tm += text::to_hex(h.finish()) + "  " + rel + "\n";
+    tm += BWV_TRY(hash_file(tmp / rel)).sha512 + "  " + rel + "\n";
   }
   BWV_CHECK(put(tmp, "tagmanifest-sha512.txt", tm));
   const auto sig = crypto::sign(key, tm, "bwv-bag " + o.request + " " + crypto::sha256_hex(tm),
@@ -444,7 +414,7 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
     if (e.is_directory()) BWV_CHECK(fs::fsync_path(e.path()));
   BWV_CHECK(fs::fsync_path(tmp));
   if (!BWV_TRY(fs::rename_noreplace(tmp, out))) return fail(Errc::usage, out, "already exists; bags are made new");
-  cleanup.armed = false;
+  cleanup.keep();
   BWV_CHECK(fs::fsync_path(out.parent_path().empty() ? fs::Path(".") : out.parent_path()));
   return result;
 }

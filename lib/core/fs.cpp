@@ -207,6 +207,10 @@ Result<std::vector<std::string>> list_dir(const Path& path) {
   return names;
 }
 
+ScratchDir::~ScratchDir() {
+  if (!m_keep) (void)remove_tree(m_path);
+}
+
 Result<void> remove_tree(const Path& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);

@@ -111,6 +111,22 @@ private:
   Fd m_fd;
 };
 
+// A staging directory, removed with everything in it when this goes out of scope, unless kept
+// (once it has been renamed into place).
+class ScratchDir {
+public:
+  explicit ScratchDir(Path path) : m_path(std::move(path)) {}
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir();
+  const Path& path() const { return m_path; }
+  void keep() { m_keep = true; }
+
+private:
+  Path m_path;
+  bool m_keep = false;
+};
+
 // n random bytes as lower-case hex.
 std::string random_hex(std::size_t n);
 

@@ -106,13 +106,7 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
   store.remove_stale_tmp(actor.host);
   const fs::Path dir = store.staging_path(actor.host, "redact." + id);
   if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
-  struct Cleanup {
-    fs::Path dir;
-    bool armed = true;
-    ~Cleanup() {
-      if (armed) (void)fs::remove_tree(dir);
-    }
-  } cleanup{dir};
+  fs::ScratchDir cleanup(dir);
 
   RenderOptions ro;
   ro.full = options.full;
@@ -177,7 +171,7 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
     BWV_CHECK(fs::make_dirs(store.root(), day));
     if (BWV_TRY(fs::rename_noreplace(dir, BWV_TRY(store.clip_dir(d.id))))) break;
   }
-  cleanup.armed = false;
+  cleanup.keep();
   BWV_CHECK(fs::fsync_path(store.root() / day));
   BWV_CHECK(complete(store, policy, actor, d));
   return d;

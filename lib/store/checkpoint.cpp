@@ -72,10 +72,11 @@ Result<std::vector<LogCheckpoint>> write_checkpoints(const Store& store) {
   std::sort(logs.begin(), logs.end());
   for (const auto& log : logs) {
     const std::string host = host_of(log);
-    const auto leaves = BWV_TRY(log_leaves(log));
+    auto leaves = BWV_TRY(log_leaves(log));
     LogCheckpoint c{host,
                     store.root() / "custody/checkpoints" / host / std::to_string(leaves.size()),
                     {checkpoint_origin(store, host), leaves.size(), custody::merkle::root(leaves)},
+                    {},
                     {}};
     c.note = custody::sign_checkpoint(c.checkpoint, name, key);
     BWV_CHECK(fs::make_dirs(store.root(), fs::Path("custody/checkpoints") / host));
@@ -91,6 +92,7 @@ Result<std::vector<LogCheckpoint>> write_checkpoints(const Store& store) {
                         c.file.string() + ": the log was changed after it; no checkpoint written");
       c.note = kept;
     }
+    c.leaves = std::move(leaves);
     out.push_back(std::move(c));
   }
   return out;

@@ -17,6 +17,7 @@ struct LogCheckpoint {
   fs::Path file;
   custody::Checkpoint checkpoint;
   std::string note;
+  std::vector<custody::merkle::Hash> leaves; // the log's, checkpoint.size of them: for proofs
 };
 
 std::string checkpoint_origin(const Store& store, const std::string& host);
