@@ -1,15 +1,17 @@
 #include "media/encode.hpp"
 
 #include "media/av.hpp"
+#include "media/fmp4.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 }
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace bwv::media {
 
@@ -64,19 +66,18 @@ std::vector<Nal> find_nals(const std::vector<unsigned char>& b) {
 
 void strip_sei(std::vector<unsigned char>& b) {
   const auto nals = find_nals(b);
+  const auto is_sei = [&](const Nal& n) { return n.begin < b.size() && (b[n.begin] & 0x1f) == 6; };
+  // Most packets have none: no copy for them (a packet at 1080p is tens of kilobytes a frame).
+  if (std::none_of(nals.begin(), nals.end(), is_sei)) return;
   std::vector<unsigned char> out;
   out.reserve(b.size());
-  bool dropped = false;
   for (std::size_t i = 0; i < nals.size(); ++i) {
     const std::size_t end = i + 1 < nals.size() ? nals[i + 1].code : b.size();
-    if (nals[i].begin < b.size() && (b[nals[i].begin] & 0x1f) == 6) {
-      dropped = true;
-      continue;
-    }
+    if (is_sei(nals[i])) continue;
     out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(nals[i].code),
                b.begin() + static_cast<std::ptrdiff_t>(end));
   }
-  if (dropped) b = std::move(out);
+  b = std::move(out);
 }
 
 // ---- video ----
@@ -221,56 +222,10 @@ const AVCodecContext* AudioEncoder::context() const { return m->ctx.get(); }
 
 // ---- fragmented MP4 ----
 
+// The muxing itself is lib/media/fmp4 (no libavformat): this wraps it for the encoders' packets.
 struct Fmp4Writer::Impl {
   Sink sink;
-  AVFormatContext* fmt = nullptr;
-  unsigned char* io_buffer = nullptr;
-  std::vector<unsigned char> pending; // bytes the muxer wrote since the last piece
-  AVRational video_tb{}, audio_tb{};
-  PacketPtr pkt{av_packet_alloc()};
-  Result<void> status; // the first sink error, reported by the next call
-
-  ~Impl() {
-    if (fmt) {
-      if (fmt->pb) {
-        av_freep(&fmt->pb->buffer);
-        avio_context_free(&fmt->pb);
-      }
-      avformat_free_context(fmt);
-    }
-  }
-
-  // buf is not const in FFmpeg 5.1.
-  static int write_cb(void* opaque, std::uint8_t* buf, int size) {
-    auto* self = static_cast<Impl*>(opaque);
-    self->pending.insert(self->pending.end(), buf, buf + size);
-    return size;
-  }
-
-  // Hands what the muxer wrote to the sink as one piece.
-  Result<void> emit() {
-    avio_flush(fmt->pb);
-    if (pending.empty()) return {};
-    auto r = sink(pending);
-    pending.clear();
-    return r;
-  }
-
-  Result<void> write(const Packet& p, int stream, AVRational tb) {
-    AVPacket* k = pkt.get();
-    if (const int rc = av_new_packet(k, static_cast<int>(p.data.size())); rc < 0) return av_fail("packet", rc);
-    std::memcpy(k->data, p.data.data(), p.data.size());
-    k->pts = p.pts;
-    k->dts = p.dts;
-    k->duration = p.duration;
-    k->flags = p.key ? AV_PKT_FLAG_KEY : 0;
-    k->stream_index = stream;
-    av_packet_rescale_ts(k, tb, fmt->streams[stream]->time_base);
-    const int rc = av_write_frame(fmt, k);
-    av_packet_unref(k);
-    if (rc < 0) return av_fail("mux", rc);
-    return {};
-  }
+  fmp4::Writer mux;
 };
 
 Fmp4Writer::Fmp4Writer(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
@@ -280,64 +235,51 @@ Fmp4Writer::~Fmp4Writer() = default;
 
 Result<Fmp4Writer> Fmp4Writer::open(const VideoEncoder& video, const AudioEncoder* audio,
                                     const Packet& first_idr, Sink sink) {
-  auto impl = std::make_unique<Impl>();
-  impl->sink = std::move(sink);
-  if (const int rc = avformat_alloc_output_context2(&impl->fmt, nullptr, "mp4", nullptr); rc < 0)
-    return av_fail("mp4 muxer", rc);
-  constexpr int k_io = 64 * 1024;
-  impl->io_buffer = static_cast<unsigned char*>(av_malloc(k_io));
-  impl->fmt->pb = avio_alloc_context(impl->io_buffer, k_io, 1, impl.get(), nullptr, &Impl::write_cb, nullptr);
-  if (!impl->fmt->pb) return fail(Errc::internal, "ffmpeg", "out of memory");
-  impl->fmt->flags |= AVFMT_FLAG_BITEXACT; // no muxer version string in the file
-
+  const AVCodecContext* vc = video.context();
+  fmp4::VideoTrack vt;
+  vt.width = vc->width;
+  vt.height = vc->height;
+  vt.time_base = {vc->time_base.num, vc->time_base.den};
+  // libx264's packets carry no duration: a frame's, at the constant frame rate.
+  vt.frame_duration = std::max<std::int64_t>(1, av_rescale_q(1, av_inv_q(vc->framerate), vc->time_base));
+  vt.bit_rate = vc->bit_rate;
   // The SPS and PPS that begin the first IDR become the track's decoder configuration.
-  const auto nals = find_nals(first_idr.data);
-  std::vector<unsigned char> extradata;
-  for (std::size_t i = 0; i < nals.size(); ++i) {
-    const std::size_t end = i + 1 < nals.size() ? nals[i + 1].code : first_idr.data.size();
-    const int type = first_idr.data[nals[i].begin] & 0x1f;
-    if (type == 7 || type == 8)
-      extradata.insert(extradata.end(), first_idr.data.begin() + static_cast<std::ptrdiff_t>(nals[i].code),
-                       first_idr.data.begin() + static_cast<std::ptrdiff_t>(end));
+  for (const auto unit : fmp4::annexb_units(first_idr.data)) {
+    const int type = unit[0] & 0x1f;
+    if (type == 7 && vt.sps.empty()) vt.sps.assign(unit.begin(), unit.end());
+    if (type == 8 && vt.pps.empty()) vt.pps.assign(unit.begin(), unit.end());
   }
-  if (extradata.empty()) return fail(Errc::internal, "video", "the first packet is not an IDR with SPS and PPS");
-
-  AVStream* vs = avformat_new_stream(impl->fmt, nullptr);
-  if (!vs) return fail(Errc::internal, "ffmpeg", "out of memory");
-  avcodec_parameters_from_context(vs->codecpar, video.context());
-  vs->codecpar->extradata = static_cast<std::uint8_t*>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-  std::memcpy(vs->codecpar->extradata, extradata.data(), extradata.size());
-  vs->codecpar->extradata_size = static_cast<int>(extradata.size());
-  vs->time_base = video.context()->time_base;
-  vs->avg_frame_rate = video.context()->framerate;
-  impl->video_tb = video.context()->time_base;
+  if (!first_idr.key || vt.sps.empty() || vt.pps.empty())
+    return fail(Errc::internal, "video", "the first packet is not an IDR with SPS and PPS");
+  std::optional<fmp4::AudioTrack> at;
   if (audio) {
-    AVStream* as = avformat_new_stream(impl->fmt, nullptr);
-    if (!as) return fail(Errc::internal, "ffmpeg", "out of memory");
-    avcodec_parameters_from_context(as->codecpar, audio->context());
-    as->time_base = audio->context()->time_base;
-    impl->audio_tb = audio->context()->time_base;
+    const AVCodecContext* ac = audio->context();
+    at.emplace();
+    at->sample_rate = ac->sample_rate;
+    at->channels = ac->ch_layout.nb_channels;
+    at->time_base = {ac->time_base.num, ac->time_base.den};
+    at->frame_duration = ac->frame_size;
+    at->bit_rate = ac->bit_rate;
+    if (ac->extradata_size > 0) at->config.assign(ac->extradata, ac->extradata + ac->extradata_size);
   }
-  AVDictionary* opts = nullptr;
-  // One fragment per fragment() call; the moov first and empty, so the file plays from any cut.
-  av_dict_set(&opts, "movflags", "+frag_custom+empty_moov+default_base_moof+skip_trailer", 0);
-  const int rc = avformat_write_header(impl->fmt, &opts);
-  av_dict_free(&opts);
-  if (rc < 0) return av_fail("mp4 header", rc);
-  BWV_CHECK(impl->emit());
+  auto mux = BWV_TRY(fmp4::Writer::open(std::move(vt), std::move(at)));
+  auto impl = std::make_unique<Impl>(Impl{std::move(sink), std::move(mux)});
+  BWV_CHECK(impl->sink(impl->mux.init_segment()));
   return Fmp4Writer(std::move(impl));
 }
 
-Result<void> Fmp4Writer::write_video(const Packet& p) { return m->write(p, 0, m->video_tb); }
+Result<void> Fmp4Writer::write_video(const Packet& p) {
+  return m->mux.add_video({.data = p.data, .pts = p.pts, .dts = p.dts, .duration = p.duration, .sync = p.key});
+}
 
 Result<void> Fmp4Writer::write_audio(const Packet& p) {
-  if (m->fmt->nb_streams < 2) return fail(Errc::internal, "mux", "no audio track");
-  return m->write(p, 1, m->audio_tb);
+  return m->mux.add_audio({.data = p.data, .pts = p.pts, .dts = p.dts, .duration = p.duration, .sync = p.key});
 }
 
 Result<void> Fmp4Writer::fragment() {
-  if (const int rc = av_write_frame(m->fmt, nullptr); rc < 0) return av_fail("fragment", rc);
-  return m->emit();
+  const auto piece = BWV_TRY(m->mux.fragment());
+  if (piece.empty()) return {};
+  return m->sink(piece);
 }
 
 } // namespace bwv::media

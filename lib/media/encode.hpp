@@ -96,8 +96,10 @@ private:
 void strip_sei(std::vector<unsigned char>& annexb);
 
 // Writes fragmented MP4 in pieces: the init segment (ftyp, moov), then one fragment (moof, mdat)
-// per fragment() call. Each piece goes to the sink as it is finished, so the caller can seal it
-// at once. Video packets must be Annex B from a VideoEncoder; the first must be an IDR.
+// per fragment() call (none when nothing was written since the last). Each piece goes to the sink
+// as it is finished, so the caller can seal it at once. Video packets must be Annex B from a
+// VideoEncoder; the first must be an IDR with its SPS and PPS. Muxed by lib/media/fmp4, not
+// libavformat, so the camera links no libavformat.
 class Fmp4Writer {
 public:
   using Sink = std::function<Result<void>(std::span<const unsigned char>)>;
