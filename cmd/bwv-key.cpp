@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
       const auto actor = BWV_TRY(bwv::custody::current_actor());
       bwv::fs::Path path = key_source;
       if (BWV_TRY(bwv::fs::kind_of(path)) == bwv::fs::Kind::directory) path /= "device.pub";
-      const auto key = BWV_TRY(bwv::crypto::PublicKey::parse(BWV_TRY(bwv::fs::read_file(path, 4096)), path.string()));
+      const std::string path_text = BWV_TRY(bwv::fs::read_file(path, 4096));
+      const auto key = BWV_TRY(bwv::crypto::PublicKey::parse(path_text, path.string()));
       if (reason.empty()) reason = "trusted with bwv-key";
       BWV_CHECK(store.trust(device, key, actor, reason));
       return 0;

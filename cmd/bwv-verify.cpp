@@ -1,7 +1,10 @@
 // bwv-verify: signatures, hashes, chains and custody of the store or of some clips.
 #include "bag/check.hpp"
 #include "common/command.hpp"
+#include "core/text.hpp"
 #include "store/verify.hpp"
+
+#include <cctype>
 
 int main(int argc, char** argv) {
   bwv::cli::Command cmd("bwv-verify", "Verify clips: signatures, video hashes, device chains and custody.");
@@ -15,6 +18,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   std::optional<std::string> bag;
   app.add_option("--bag", bag, "Check a disclosure bag made by bwv-foi-export instead of the store")->type_name("DIR");
+  std::optional<std::string> key_id;
+  app.add_option("--key-id", key_id, "The store key id as published outside the store: fail unless it signed")
+      ->type_name("KEYID");
   std::vector<std::string> operands;
   app.add_option("id", operands, "Clip ids, or - to read them from stdin (default: the whole store)")
       ->type_name("ID...|-");
@@ -31,9 +37,23 @@ int main(int argc, char** argv) {
   };
 
   return cmd.run(argc, argv, [&]() -> bwv::Result<int> {
+    // A store or bag checks only against the key it carries, which whoever rewrote it could have
+    // replaced: --key-id ties it to a key id known from elsewhere. As minisign prints it, or as
+    // 0.11 does (leading zeros dropped); either case.
+    if (key_id) {
+      std::string& k = *key_id;
+      for (char& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (k.empty() || k.size() > 16 || k.find_first_not_of("0123456789ABCDEF") != std::string::npos)
+        return bwv::fail(bwv::Errc::usage, "--key-id " + bwv::text::printable(k), "not a key id (16 hex digits)");
+      k.insert(0, 16 - k.size(), '0');
+    }
     if (bag) {
       if (!operands.empty()) return bwv::fail(bwv::Errc::usage, "--bag", "takes no clip ids");
-      const auto r = BWV_TRY(bwv::bag::check_bag(*bag));
+      auto r = BWV_TRY(bwv::bag::check_bag(*bag));
+      if (key_id && r.store_key_id != *key_id)
+        r.problems.push_back({(bwv::fs::Path(*bag) / "keys/store.pub").string(),
+                              "holds store key " + (r.store_key_id.empty() ? "(none)" : r.store_key_id) +
+                                  ", not the key " + *key_id + " given with --key-id: not signed by that store"});
       for (const auto& p : r.problems)
         report_problem(p.subject, p.message);
       if (cmd.json()) {
@@ -56,11 +76,21 @@ int main(int argc, char** argv) {
     }
     const auto store = BWV_TRY(cmd.open_store());
     options.ids = BWV_TRY(cmd.clip_ids(operands));
-    if (!operands.empty() && options.ids.empty()) return 0; // an empty list from stdin
+    // verify() holds keys/store.pub to config.json; this holds config.json to the key given.
+    std::optional<bwv::store::StoreProblem> key_problem;
+    if (key_id && store.config().store_key_id != *key_id)
+      key_problem = bwv::store::StoreProblem{(store.root() / "config.json").string(),
+                                             "names store key " + store.config().store_key_id + ", not the key " +
+                                                 *key_id + " given with --key-id"};
+    if (!operands.empty() && options.ids.empty()) { // an empty list from stdin
+      if (key_problem) report_problem(key_problem->subject, key_problem->message);
+      return key_problem ? 1 : 0;
+    }
     bwv::cli::Progress progress("bwv-verify", /*bytes=*/false);
-    const auto report = BWV_TRY(
+    auto report = BWV_TRY(
         bwv::store::verify(store, options, [&](std::size_t done, std::size_t total) { progress.update(done, total); }));
     progress.finish();
+    if (key_problem) report.others.insert(report.others.begin(), *key_problem);
     for (const auto& c : report.clips) {
       for (const auto& p : c.problems)
         cmd.error(c.id, p);

@@ -11,15 +11,6 @@
 
 namespace bwv::crypto {
 
-SecretBytes::SecretBytes(std::size_t size)
-    : m_data(static_cast<unsigned char*>(sodium_malloc(size))), m_size(size) {
-  if (!m_data) throw std::bad_alloc();
-}
-
-SecretBytes::~SecretBytes() {
-  if (m_data) sodium_free(m_data);
-}
-
 namespace {
 
 constexpr std::string_view k_comment_prefix = "untrusted comment: ";
@@ -70,16 +61,18 @@ Result<std::vector<unsigned char>> key_payload(std::string_view text, const std:
 }
 
 void checksum(const unsigned char* keynum, const unsigned char* sk, unsigned char out[32]) {
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>("Ed"), 2);
-  crypto_generichash_update(&st, keynum, 8);
-  crypto_generichash_update(&st, sk, 64);
-  crypto_generichash_final(&st, out, 32);
+  // The hash state has held the secret key: in guarded memory, wiped with it.
+  SecretBytes st(sizeof(crypto_generichash_state));
+  auto* state = reinterpret_cast<crypto_generichash_state*>(st.data());
+  crypto_generichash_init(state, nullptr, 0, 32);
+  crypto_generichash_update(state, reinterpret_cast<const unsigned char*>("Ed"), 2);
+  crypto_generichash_update(state, keynum, 8);
+  crypto_generichash_update(state, sk, 64);
+  crypto_generichash_final(state, out, 32);
 }
 
 // XOR the 104-byte key_id||sk||checksum with the scrypt stream of the passphrase.
-bool scrypt_xor(unsigned char* keynum_sk, const std::string& passphrase, const unsigned char* salt,
+bool scrypt_xor(unsigned char* keynum_sk, std::string_view passphrase, const unsigned char* salt,
                 std::uint64_t ops, std::uint64_t mem) {
   SecretBytes stream(k_keynum_sk_size);
   if (crypto_pwhash_scryptsalsa208sha256(stream.data(), stream.size(), passphrase.data(),
@@ -137,7 +130,7 @@ PublicKey SecretKey::public_key() const {
 }
 
 Result<SecretKey> SecretKey::parse(std::string_view text, const std::string& subject,
-                                   const std::optional<std::string>& passphrase) {
+                                   const std::optional<std::string_view>& passphrase) {
   const auto lines = lines_of(text);
   if (lines.size() < 2 || !lines[0].starts_with(k_comment_prefix))
     return fail(Errc::check_failed, subject, "not a minisign secret key file");
@@ -145,8 +138,9 @@ Result<SecretKey> SecretKey::parse(std::string_view text, const std::string& sub
   SecretBytes raw(k_seckey_size + 3);
   std::size_t len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(raw.data(), raw.size(), lines[1].data(), lines[1].size(), nullptr, &len,
-                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+  if (!text::is_base64_alphabet(lines[1]) ||
+      sodium_base642bin(raw.data(), raw.size(), lines[1].data(), lines[1].size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
       end != lines[1].data() + lines[1].size() || len != k_seckey_size)
     return fail(Errc::check_failed, subject, "secret key is not valid base64 of the right length");
   const unsigned char* p = raw.data();
@@ -162,13 +156,16 @@ Result<SecretKey> SecretKey::parse(std::string_view text, const std::string& sub
     return fail(Errc::usage, subject, "the key is not encrypted: no passphrase is needed");
   if (encrypted) {
     if (!passphrase) return fail(Errc::usage, subject, "the key is encrypted: a passphrase is needed");
+    // The file names its own scrypt cost: more than minisign ever writes would let a crafted
+    // key file take any amount of memory and time.
+    if (le64_load(p + 38) > k_opslimit || le64_load(p + 46) > k_memlimit)
+      return fail(Errc::check_failed, subject, "key derivation cost above minisign's; refused");
     if (!scrypt_xor(keynum_sk, *passphrase, p + 6, le64_load(p + 38), le64_load(p + 46)))
       return fail(Errc::internal, subject, "out of memory deriving the key");
   }
-  unsigned char chk[32];
-  checksum(keynum_sk, keynum_sk + 8, chk);
-  bool ok = sodium_memcmp(chk, keynum_sk + 72, 32) == 0;
-  sodium_memzero(chk, sizeof chk);
+  SecretBytes chk(32); // a hash of the key: no less secret than a guess at it
+  checksum(keynum_sk, keynum_sk + 8, chk.data());
+  bool ok = sodium_memcmp(chk.data(), keynum_sk + 72, 32) == 0;
   // minisign 0.11 leaves the checksum of an unencrypted (-W) key as zeros; such a key is checked
   // instead by deriving its public half from its seed.
   if (!ok && !encrypted && sodium_is_zero(keynum_sk + 72, 32)) {
@@ -186,7 +183,7 @@ Result<SecretKey> SecretKey::parse(std::string_view text, const std::string& sub
   return key;
 }
 
-Result<std::string> SecretKey::to_file(const std::optional<std::string>& passphrase) const {
+Result<SecretBytes> SecretKey::to_file(const std::optional<std::string_view>& passphrase) const {
   SecretBytes raw(k_seckey_size);
   unsigned char* p = raw.data();
   std::memset(p, 0, k_seckey_size);
@@ -196,7 +193,7 @@ Result<std::string> SecretKey::to_file(const std::optional<std::string>& passphr
   std::memcpy(keynum_sk, m_id.data(), 8);
   std::memcpy(keynum_sk + 8, m_sk.data(), 64);
   checksum(keynum_sk, keynum_sk + 8, keynum_sk + 72);
-  std::string comment = "minisign encrypted secret key";
+  std::string_view comment = "minisign encrypted secret key";
   if (passphrase) {
     std::memcpy(p + 2, "Sc", 2);
     randombytes_buf(p + 6, 32);
@@ -207,12 +204,15 @@ Result<std::string> SecretKey::to_file(const std::optional<std::string>& passphr
   } else {
     comment = "minisign secret key (unencrypted: keep it mode 0600)";
   }
-  // The base64 holds the secret key when unencrypted: built in place, its temporary wiped.
-  std::string b64 = text::to_base64({raw.data(), raw.size()});
-  std::string out = std::string(k_comment_prefix) + comment + "\n";
-  out += b64;
-  out += "\n";
-  sodium_memzero(b64.data(), b64.size());
+  // The base64 holds the secret key when unencrypted: the file is built in guarded memory.
+  const SecretBytes b64 = secret_base64(raw.data(), raw.size());
+  SecretBytes out(k_comment_prefix.size() + comment.size() + 1 + b64.size() + 1);
+  char* o = reinterpret_cast<char*>(out.data());
+  for (std::string_view part :
+       {k_comment_prefix, comment, std::string_view("\n"), b64.view(), std::string_view("\n")}) {
+    std::memcpy(o, part.data(), part.size());
+    o += part.size();
+  }
   return out;
 }
 
@@ -228,6 +228,11 @@ Result<Signature> Signature::parse(std::string_view text, const std::string& sub
   Signature s;
   s.untrusted_comment = lines[0].substr(k_comment_prefix.size());
   s.trusted_comment = lines[2].substr(k_trusted_prefix.size());
+  // minisign reads a comment only up to its first CR or NUL: one holding either would mean another
+  // trusted comment to minisign than to bwv (and would not write back as it was read).
+  for (const auto c : {std::string_view(s.untrusted_comment), std::string_view(s.trusted_comment)})
+    if (c.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos)
+      return fail(Errc::check_failed, subject, "a comment holds a carriage return or a NUL byte");
   const auto raw = BWV_TRY(text::from_base64(lines[1], subject));
   if (raw.size() != 74) return fail(Errc::check_failed, subject, "signature has the wrong length");
   if (raw[0] == 'E' && raw[1] == 'D')

@@ -30,11 +30,13 @@ struct PublicKey {
 class SecretKey {
 public:
   static SecretKey generate();
-  // Encrypted keys need a passphrase; unencrypted ones must not be given one.
+  // Encrypted keys need a passphrase; unencrypted ones must not be given one. The text is a
+  // key file's (read with read_secret_file); nothing secret is copied out of guarded memory.
   static Result<SecretKey> parse(std::string_view text, const std::string& subject,
-                                 const std::optional<std::string>& passphrase);
+                                 const std::optional<std::string_view>& passphrase);
   // With a passphrase, scrypt-encrypted as minisign does; without, unencrypted (store it 0600).
-  Result<std::string> to_file(const std::optional<std::string>& passphrase) const;
+  // The file's text, in guarded memory: it holds the key when unencrypted.
+  Result<SecretBytes> to_file(const std::optional<std::string_view>& passphrase) const;
   PublicKey public_key() const;
   const KeyId& id() const { return m_id; }
   const unsigned char* ed25519_sk() const { return m_sk.data(); }

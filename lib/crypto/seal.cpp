@@ -60,26 +60,41 @@ SealSecretKey SealSecretKey::generate() {
 }
 
 Result<SealSecretKey> SealSecretKey::parse(std::string_view text, const std::string& subject) {
-  auto raw = BWV_TRY(seal_key_payload(text, subject, 42));
+  const auto nl = text.find('\n');
+  if (!text.starts_with(k_comment_prefix) || nl == std::string_view::npos)
+    return fail(Errc::check_failed, subject, "not a bwv sealing key file");
+  std::string_view b64 = text.substr(nl + 1);
+  while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r')) b64.remove_suffix(1);
+  // Decoded straight into guarded memory: the payload is the secret key.
+  SecretBytes raw(42 + 3);
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (!text::is_base64_alphabet(b64) ||
+      sodium_base642bin(raw.data(), raw.size(), b64.data(), b64.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != b64.data() + b64.size())
+    return fail(Errc::check_failed, subject, "not valid base64");
+  if (len != 42 || raw.data()[0] != 'X' || raw.data()[1] != '1')
+    return fail(Errc::check_failed, subject, "not a bwv sealing key (expected algorithm X1)");
   SealSecretKey key;
   std::memcpy(key.m_id.data(), raw.data() + 2, 8);
   std::memcpy(key.m_sk.data(), raw.data() + 10, 32);
-  sodium_memzero(raw.data(), raw.size());
   return key;
 }
 
-std::string SealSecretKey::to_file() const {
+SecretBytes SealSecretKey::to_file() const {
   SecretBytes raw(42);
   raw.data()[0] = 'X';
   raw.data()[1] = '1';
   std::memcpy(raw.data() + 2, m_id.data(), 8);
   std::memcpy(raw.data() + 10, m_sk.data(), 32);
-  std::string b64 = text::to_base64({raw.data(), raw.size()});
-  std::string out = std::string(k_comment_prefix) + "bwv store sealing secret key " + key_id_string(m_id) +
-                    " (keep it mode 0600)\n";
-  out += b64;
-  out += "\n";
-  sodium_memzero(b64.data(), b64.size());
+  const SecretBytes b64 = secret_base64(raw.data(), raw.size());
+  const std::string comment =
+      std::string(k_comment_prefix) + "bwv store sealing secret key " + key_id_string(m_id) + " (keep it mode 0600)\n";
+  SecretBytes out(comment.size() + b64.size() + 1);
+  std::memcpy(out.data(), comment.data(), comment.size());
+  std::memcpy(out.data() + comment.size(), b64.data(), b64.size());
+  out.data()[out.size() - 1] = '\n';
   return out;
 }
 
@@ -99,7 +114,7 @@ Sealer::Sealer(const SealPublicKey& key, std::size_t max_record) : m_max(max_rec
   std::memcpy(p + 8, key.id.data(), 8);
   put_le32(p + 16, m_max);
   crypto_box_seal(p + 20, stream_key.data(), stream_key.size(), key.pk.data());
-  crypto_secretstream_xchacha20poly1305_init_push(&m_state, p + 20 + crypto_box_SEALBYTES + 32,
+  crypto_secretstream_xchacha20poly1305_init_push(state(), p + 20 + crypto_box_SEALBYTES + 32,
                                                   stream_key.data());
 }
 
@@ -112,7 +127,7 @@ void Sealer::push(const unsigned char* plain, std::size_t size, bool final, std:
   unsigned char ad[k_ad_size + k_seal_length_size];
   std::memcpy(ad, m_header.data(), k_ad_size);
   std::memcpy(ad + k_ad_size, rec, k_seal_length_size);
-  crypto_secretstream_xchacha20poly1305_push(&m_state, rec + k_seal_length_size, nullptr, plain, size,
+  crypto_secretstream_xchacha20poly1305_push(state(), rec + k_seal_length_size, nullptr, plain, size,
                                              ad, sizeof ad,
                                              final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
 }
@@ -139,7 +154,7 @@ Result<Unsealer> Unsealer::open(const SealSecretKey& key, std::string_view heade
   if (crypto_box_seal_open(stream_key.data(), p + 20, crypto_box_SEALBYTES + 32, pub.pk.data(),
                            key.m_sk.data()) != 0)
     return fail(Errc::check_failed, subject, "cannot open the sealed key (damaged or forged)");
-  if (crypto_secretstream_xchacha20poly1305_init_pull(&u.m_state,
+  if (crypto_secretstream_xchacha20poly1305_init_pull(u.state(),
                                                       p + 20 + crypto_box_SEALBYTES + 32,
                                                       stream_key.data()) != 0)
     return fail(Errc::check_failed, subject, "invalid secretstream header");
@@ -164,7 +179,7 @@ Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsig
   if (size >= k_seal_length_size) std::memcpy(ad + k_ad_size, record, k_seal_length_size);
   if (size < k_seal_length_size + k_seal_abytes ||
       get_le32(record) != size - k_seal_length_size - k_seal_abytes ||
-      crypto_secretstream_xchacha20poly1305_pull(&m_state, plain, &plain_len, &tag,
+      crypto_secretstream_xchacha20poly1305_pull(state(), plain, &plain_len, &tag,
                                                  record + k_seal_length_size,
                                                  size - k_seal_length_size, ad, sizeof ad) != 0)
     return fail(Errc::check_failed, subject, "sealed data is damaged or forged (authentication failed)");

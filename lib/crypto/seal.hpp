@@ -34,8 +34,10 @@ struct SealPublicKey {
 class SealSecretKey {
 public:
   static SealSecretKey generate();
+  // The text of a key file (read with read_secret_file): decoded straight into guarded memory.
   static Result<SealSecretKey> parse(std::string_view text, const std::string& subject);
-  std::string to_file() const;
+  // The file's text, in guarded memory: it holds the key.
+  SecretBytes to_file() const;
   SealPublicKey public_key() const;
 
 private:
@@ -56,9 +58,13 @@ public:
   void push(const unsigned char* plain, std::size_t size, bool final, std::string& out);
 
 private:
+  crypto_secretstream_xchacha20poly1305_state* state() {
+    return reinterpret_cast<crypto_secretstream_xchacha20poly1305_state*>(m_state.data());
+  }
   std::string m_header;
   std::size_t m_max;
-  crypto_secretstream_xchacha20poly1305_state m_state{};
+  // The state holds the stream key, which opens the whole clip: guarded memory, never copied.
+  SecretBytes m_state{sizeof(crypto_secretstream_xchacha20poly1305_state)};
 };
 
 class Unsealer {
@@ -77,9 +83,13 @@ public:
 
 private:
   Unsealer() = default;
+  crypto_secretstream_xchacha20poly1305_state* state() {
+    return reinterpret_cast<crypto_secretstream_xchacha20poly1305_state*>(m_state.data());
+  }
   std::string m_ad;
   std::size_t m_max = 0;
-  crypto_secretstream_xchacha20poly1305_state m_state{};
+  // The state holds the unsealed stream key: guarded memory, moved by pointer, never copied.
+  SecretBytes m_state{sizeof(crypto_secretstream_xchacha20poly1305_state)};
 };
 
 } // namespace bwv::crypto

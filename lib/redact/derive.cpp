@@ -101,6 +101,8 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
   const auto digest = BWV_TRY(crypto::sha256_file(original.video()));
   if (crypto::hex(digest) != original.manifest.video.sha256)
     return fail(Errc::check_failed, original.video(), "does not match its signed manifest; run bwv-verify");
+  // Before the render: a key that cannot be used (mode, replaced) is refused without the work.
+  const auto sign_key = BWV_TRY(store.secret_key());
 
   // Rendered aside, in a directory cleared by the next bwv-pull or bwv-redact if this one dies.
   store.remove_stale_tmp(actor.host);
@@ -116,7 +118,6 @@ Result<Derived> derive(const store::Store& store, const custody::Actor& actor, c
       [&](int w, int h, std::int64_t ms) { return map_error(check_against(spec, w, h, ms, spec_subject), as_usage); },
       progress));
 
-  const auto sign_key = BWV_TRY(store.secret_key());
   Derived d;
   d.original = id;
   d.manifest = original.manifest;

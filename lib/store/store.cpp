@@ -18,18 +18,40 @@ namespace bwv::store {
 namespace {
 
 constexpr std::string_view k_marker = "bwv-store 1\n";
+constexpr const char* k_top_dirs[] = {"keys", "devices", "clips", "index", "expiry", "custody", "locks", "tmp"};
 
-Result<std::string> read_secret_file(const fs::Path& path) {
-  fs::Fd fd = BWV_TRY(fs::open_regular(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno(path, "stat", errno);
-  if (st.st_mode & 077) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-    return fail(Errc::permission, path,
-                std::string("secret key is readable by others (mode ") + mode + "); chmod 600 it");
-  }
-  return fs::read_file(path, 65536);
+std::string mode_string(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// Others may never write to a store's directories: with the sticky bit they still could add a
+// clip, a custody log or a key of their own. keys/ is its owner's alone.
+Result<void> check_dir_mode(const fs::Path& dir, mode_t mode, bool group_may_write) {
+  if (mode & S_IWOTH)
+    return fail(Errc::permission, dir,
+                "writable by any user (mode " + mode_string(mode) +
+                    "): anyone could add or replace the store's files; refused (chmod o-w it)");
+  if (!group_may_write && (mode & S_IWGRP))
+    return fail(Errc::permission, dir,
+                "writable by its group (mode " + mode_string(mode) +
+                    "): only the store's owner may change its keys; refused (chmod go-w it)");
+  return {};
+}
+
+// A key file must hold the key config.json names: one replaced (and then signed with) is refused.
+Result<void> check_key_id(const fs::Path& file, const crypto::KeyId& id, const std::string& recorded,
+                          const char* field) {
+  const std::string actual = crypto::key_id_string(id);
+  if (actual == recorded) return {};
+  return fail(Errc::check_failed, file,
+              "holds key " + actual + ", not the key " + recorded + " config.json names as " + field +
+                  ": the key was replaced; refused");
+}
+
+bool is_key_id(const std::string& s) {
+  return s.size() == 16 && s.find_first_not_of("0123456789ABCDEF") == std::string::npos;
 }
 
 std::string date_path(std::string_view id) {
@@ -71,12 +93,18 @@ Result<Store> Store::init(const fs::Path& dir, const std::string& organisation) 
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return fail_errno(dir, "mkdir", ec.value());
+    // Footage is for the store's owner and group (the dock and evidence staff), not every user
+    // of the host; whatever the umask.
+    if (::chmod(dir.c_str(), 0750) != 0) return fail_errno(dir, "chmod", errno);
   } else if (kind != fs::Kind::directory) {
     return fail(Errc::usage, dir, "exists and is not a directory");
   } else if (!BWV_TRY(fs::list_dir(dir)).empty()) {
     if (BWV_TRY(fs::kind_of(dir / "bwv-store")) != fs::Kind::none)
       return fail(Errc::usage, dir, "already a bwv store");
     return fail(Errc::usage, dir, "not empty; a new store needs an empty directory");
+  } else {
+    // Refused before anything is made: open() would refuse the finished store.
+    BWV_CHECK(check_dirs(dir));
   }
   for (const char* sub : {"keys", "devices", "clips", "index", "expiry", "custody", "locks", "tmp"})
     BWV_CHECK(fs::make_dirs(dir, sub, std::string_view(sub) == "keys" ? 0700 : 0755));
@@ -87,17 +115,14 @@ Result<Store> Store::init(const fs::Path& dir, const std::string& organisation) 
   cfg.created = std::time(nullptr);
   const crypto::SecretKey sk = crypto::SecretKey::generate();
   const crypto::SealSecretKey seal = crypto::SealSecretKey::generate();
-  std::string key_text = BWV_TRY(sk.to_file(std::nullopt));
-  auto written = fs::write_file_atomic(dir / "keys/store.key", key_text, 0600);
-  sodium_memzero(key_text.data(), key_text.size());
-  BWV_CHECK(written);
+  // The keys' file texts live in guarded memory only (crypto::SecretBytes), and are 0600 from
+  // the moment they exist (the temporary file is created with that mode).
+  const crypto::SecretBytes sk_file = BWV_TRY(sk.to_file(std::nullopt));
+  BWV_CHECK(fs::write_file_atomic(dir / "keys/store.key", sk_file.view(), 0600));
   BWV_CHECK(fs::write_file_atomic(
       dir / "keys/store.pub",
       sk.public_key().to_file("bwv store public key " + crypto::key_id_string(sk.id()))));
-  std::string seal_text = seal.to_file();
-  written = fs::write_file_atomic(dir / "keys/seal.key", seal_text, 0600);
-  sodium_memzero(seal_text.data(), seal_text.size());
-  BWV_CHECK(written);
+  BWV_CHECK(fs::write_file_atomic(dir / "keys/seal.key", seal.to_file().view(), 0600));
   BWV_CHECK(fs::write_file_atomic(dir / "keys/seal.pub", seal.public_key().to_file()));
   json::Value v = json::Value::object();
   v["bwv_store"] = k_version;
@@ -123,6 +148,8 @@ Result<Store> Store::open(const fs::Path& dir) {
   if (marker != k_marker)
     return fail(Errc::no_store, dir, "unknown store format \"" + text::printable(marker, 40) +
                                          "\" (this bwv reads bwv-store 1)");
+  // Before anything in it is believed.
+  BWV_CHECK(check_dirs(dir));
   Store s(dir);
   const std::string cfg_text = BWV_TRY(fs::read_file(dir / "config.json", 65536));
   const json::Value cfg = BWV_TRY(json::parse(cfg_text, (dir / "config.json").string()));
@@ -132,27 +159,61 @@ Result<Store> Store::open(const fs::Path& dir) {
   s.m_config.store_id = BWV_TRY(r.str("store_id"));
   s.m_config.organisation = BWV_TRY(r.str("organisation"));
   s.m_config.created = BWV_TRY(text::parse_time(BWV_TRY(r.str("created"))));
+  s.m_config.store_key_id = BWV_TRY(r.str("store_key_id"));
+  s.m_config.seal_key_id = BWV_TRY(r.str("seal_key_id"));
+  if (!is_key_id(s.m_config.store_key_id)) return r.bad("store_key_id", "not a key id (16 upper-case hex digits)");
+  if (!is_key_id(s.m_config.seal_key_id)) return r.bad("seal_key_id", "not a key id (16 upper-case hex digits)");
   return s;
+}
+
+Result<void> Store::check_dirs(const fs::Path& dir) {
+  // The root may be reached through a link (a mount point, /srv/bwv -> /data/bwv): its target counts.
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return fail_errno(dir, "stat", errno);
+  BWV_CHECK(check_dir_mode(dir, st.st_mode, /*group_may_write=*/true));
+  for (const char* name : k_top_dirs) {
+    const fs::Path sub = dir / name;
+    if (::lstat(sub.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue; // made when first needed
+      return fail_errno(sub, "stat", errno);
+    }
+    if (S_ISLNK(st.st_mode))
+      return fail(Errc::check_failed, sub, "is a symbolic link; a store's directories must be its own (refused)");
+    if (!S_ISDIR(st.st_mode)) return fail(Errc::check_failed, sub, "not a directory; refused");
+    BWV_CHECK(check_dir_mode(sub, st.st_mode, /*group_may_write=*/std::string_view(name) != "keys"));
+  }
+  return {};
 }
 
 Result<crypto::PublicKey> Store::public_key() const {
   const fs::Path p = m_root / "keys/store.pub";
-  return crypto::PublicKey::parse(BWV_TRY(fs::read_file(p, 4096)), p.string());
+  const std::string p_text = BWV_TRY(fs::read_file(p, 4096));
+  const auto key = BWV_TRY(crypto::PublicKey::parse(p_text, p.string()));
+  BWV_CHECK(check_key_id(p, key.id, m_config.store_key_id, "store_key_id"));
+  return key;
+}
+
+Result<crypto::SealPublicKey> Store::seal_public_key() const {
+  const fs::Path p = m_root / "keys/seal.pub";
+  const std::string p_text = BWV_TRY(fs::read_file(p, 4096));
+  const auto key = BWV_TRY(crypto::SealPublicKey::parse(p_text, p.string()));
+  BWV_CHECK(check_key_id(p, key.id, m_config.seal_key_id, "seal_key_id"));
+  return key;
 }
 
 Result<crypto::SecretKey> Store::secret_key() const {
   const fs::Path p = m_root / "keys/store.key";
-  std::string text = BWV_TRY(read_secret_file(p));
-  auto key = crypto::SecretKey::parse(text, p.string(), std::nullopt);
-  sodium_memzero(text.data(), text.size());
+  const crypto::SecretBytes text = BWV_TRY(crypto::read_secret_file(p));
+  auto key = BWV_TRY(crypto::SecretKey::parse(text.view(), p.string(), std::nullopt));
+  BWV_CHECK(check_key_id(p, key.id(), m_config.store_key_id, "store_key_id"));
   return key;
 }
 
 Result<crypto::SealSecretKey> Store::seal_key() const {
   const fs::Path p = m_root / "keys/seal.key";
-  std::string text = BWV_TRY(read_secret_file(p));
-  auto key = crypto::SealSecretKey::parse(text, p.string());
-  sodium_memzero(text.data(), text.size());
+  const crypto::SecretBytes text = BWV_TRY(crypto::read_secret_file(p));
+  auto key = BWV_TRY(crypto::SealSecretKey::parse(text.view(), p.string()));
+  BWV_CHECK(check_key_id(p, key.public_key().id, m_config.seal_key_id, "seal_key_id"));
   return key;
 }
 
@@ -191,7 +252,8 @@ Result<std::optional<DeviceKey>> Store::device_key(const std::string& device,
     d.revoked = BWV_TRY(text::parse_time(*revoked));
   d.revoke_reason = BWV_TRY(r.str("revoke_reason"));
   const fs::Path pub_path = dir / (key_id + ".pub");
-  d.key = BWV_TRY(crypto::PublicKey::parse(BWV_TRY(fs::read_file(pub_path, 4096)), pub_path.string()));
+  const std::string pub_path_text = BWV_TRY(fs::read_file(pub_path, 4096));
+  d.key = BWV_TRY(crypto::PublicKey::parse(pub_path_text, pub_path.string()));
   if (d.device != device || d.key_id() != key_id || recorded_key_id != key_id)
     return fail(Errc::check_failed, rec_path, "device record does not match its file name");
   return std::optional<DeviceKey>(std::move(d));
@@ -307,7 +369,10 @@ Result<StoredClip> Store::load_clip(const std::string& id) const {
 Result<void> Store::check_signature(const StoredClip& clip) const {
   const std::string sig_path = (clip.dir / "manifest.json.minisig").string();
   if (clip.manifest.derived_from) {
-    const auto key = BWV_TRY(public_key());
+    const auto key = BWV_TRY(map_error(public_key(), [](Error e) {
+      e.message = "keys/store.pub " + e.message; // said of a clip, the file must be named
+      return e;
+    }));
     if (clip.manifest.key_id != crypto::key_id_string(key.id))
       return fail(Errc::check_failed, clip.id,
                   "a derivative signed by key " + clip.manifest.key_id + ", not by this store's key");
@@ -407,25 +472,10 @@ Result<std::vector<custody::Entry>> Store::append_custody(
 }
 
 fs::Path Store::staging_path(const std::string& host, const std::string& what) const {
-  return tmp_dir() / (host + "@" + std::to_string(::getpid()) + "." + what + "." + fs::random_hex(4));
+  return tmp_dir() / fs::staging_name("", host, what);
 }
 
-void Store::remove_stale_tmp(const std::string& host) const {
-  const auto names = fs::list_dir(tmp_dir());
-  if (!names) return;
-  for (const auto& name : *names) {
-    // Only HOST@PID. with PID all digits: anything else is not this host's to judge.
-    if (!name.starts_with(host + "@")) continue;
-    const std::string_view rest = std::string_view(name).substr(host.size() + 1);
-    const auto dot = rest.find('.');
-    if (dot == std::string_view::npos || dot == 0 || dot > 9 ||
-        rest.substr(0, dot).find_first_not_of("0123456789") != std::string_view::npos)
-      continue;
-    const long pid = std::strtol(std::string(rest.substr(0, dot)).c_str(), nullptr, 10);
-    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;
-    (void)fs::remove_tree(tmp_dir() / name);
-  }
-}
+void Store::remove_stale_tmp(const std::string& host) const { fs::remove_stale_staging(tmp_dir(), "", host); }
 
 Result<fs::Lock> Store::lock_store(fs::Lock::Mode mode, int wait_seconds) const {
   return fs::Lock::acquire(m_root / "locks/store", mode, wait_seconds);

@@ -21,6 +21,10 @@ struct Config {
   std::string store_id;
   std::string organisation;
   std::time_t created = 0;
+  // The key ids of keys/store.pub and keys/seal.pub: a key file that is not the one named here
+  // (replaced by someone who then signed with it) is refused wherever it is read.
+  std::string store_key_id;
+  std::string seal_key_id;
 };
 
 struct DeviceKey {
@@ -49,7 +53,12 @@ public:
   static Result<fs::Path> locate(const std::optional<std::string>& option);
   // A new store in an empty or missing directory, with its signing and sealing key pairs.
   static Result<Store> init(const fs::Path& dir, const std::string& organisation);
+  // Refuses (Errc::permission) a store whose directories others may write to; see check_dirs.
   static Result<Store> open(const fs::Path& dir);
+  // Who may change a store (bwv-store(5), PERMISSIONS): its root and top-level directories may be
+  // shared with a group but never writable by others (sticky bit or not), keys/ is writable by
+  // its owner only, and a top-level directory is never a symbolic link.
+  static Result<void> check_dirs(const fs::Path& dir);
 
   const fs::Path& root() const { return m_root; }
   const Config& config() const { return m_config; }
@@ -59,7 +68,10 @@ public:
   // Removes what this host's dead processes left in tmp/.
   void remove_stale_tmp(const std::string& host) const;
 
+  // Each refused unless its key id is the one config.json names.
   Result<crypto::PublicKey> public_key() const;
+  Result<crypto::SealPublicKey> seal_public_key() const;
+  // Secret keys: refused as well when their files grant group or others any access (0600).
   Result<crypto::SecretKey> secret_key() const;
   Result<crypto::SealSecretKey> seal_key() const;
 

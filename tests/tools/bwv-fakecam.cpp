@@ -82,14 +82,15 @@ int main(int argc, char** argv) {
 
   if (*keygen) return report([&]() -> Result<int> {
       const auto sk = crypto::SecretKey::generate();
-      BWV_CHECK(fs::write_file_atomic(key_path, BWV_TRY(sk.to_file(std::nullopt)), 0600));
+      BWV_CHECK(fs::write_file_atomic(key_path, BWV_TRY(sk.to_file(std::nullopt)).view(), 0600));
       BWV_CHECK(fs::write_file_atomic(pub_path, sk.public_key().to_file("bwv device " + device + " public key " +
                                                                          crypto::key_id_string(sk.id()))));
       return 0;
     }());
 
   if (*record) return report([&]() -> Result<int> {
-      const auto sk = BWV_TRY(crypto::SecretKey::parse(BWV_TRY(fs::read_file(key_path, 4096)), key_path, std::nullopt));
+      const auto sk =
+          BWV_TRY(crypto::SecretKey::parse(BWV_TRY(crypto::read_secret_file(key_path)).view(), key_path, std::nullopt));
       const auto seal = BWV_TRY(crypto::SealPublicKey::parse(BWV_TRY(fs::read_file(seal_path, 4096)), seal_path));
       auto cam = BWV_TRY(camera::Storage::create(camera, sk.public_key()));
       State state = BWV_TRY(load_state(state_path));

@@ -61,12 +61,13 @@ TEST_CASE("key_id_string reads the id little-endian, as minisign prints it") {
 
 TEST_CASE("generate, write unencrypted, parse back") {
   const auto sk = crypto::SecretKey::generate();
-  const auto text = sk.to_file(std::nullopt);
-  REQUIRE_MESSAGE(text, why(text));
-  CHECK(text->starts_with("untrusted comment: "));
-  CHECK(text->ends_with("\n"));
+  const auto file = sk.to_file(std::nullopt);
+  REQUIRE_MESSAGE(file, why(file));
+  const std::string text(file->view());
+  CHECK(text.starts_with("untrusted comment: "));
+  CHECK(text.ends_with("\n"));
 
-  const auto raw = line_bytes(*text, 1);
+  const auto raw = line_bytes(text, 1);
   REQUIRE(raw.size() == 158);
   CHECK(raw[0] == 'E');
   CHECK(raw[1] == 'd');
@@ -76,7 +77,7 @@ TEST_CASE("generate, write unencrypted, parse back") {
   CHECK(raw[5] == '2');
   CHECK(std::equal(sk.id().begin(), sk.id().end(), raw.begin() + 54)); // key id after the KDF fields
 
-  const auto back = crypto::SecretKey::parse(*text, "key", std::nullopt);
+  const auto back = crypto::SecretKey::parse(text, "key", std::nullopt);
   REQUIRE_MESSAGE(back, why(back));
   CHECK(back->id() == sk.id());
   CHECK(back->public_key() == sk.public_key());
@@ -90,7 +91,7 @@ TEST_CASE("generate, write unencrypted, parse back") {
 
 TEST_CASE("a damaged unencrypted secret key is refused") {
   const auto sk = crypto::SecretKey::generate();
-  const std::string text = *sk.to_file(std::nullopt);
+  const std::string text(sk.to_file(std::nullopt)->view());
   auto raw = line_bytes(text, 1);
   raw[100] ^= 1; // inside the secret key: the checksum no longer matches
   const auto r = crypto::SecretKey::parse(with_line(text, 1, text::to_base64(raw)), "key", std::nullopt);
@@ -119,7 +120,7 @@ TEST_CASE("a damaged unencrypted secret key is refused") {
 
 TEST_CASE("an unencrypted key with an all-zero checksum is checked against its seed") {
   const auto sk = crypto::SecretKey::generate();
-  const std::string text = *sk.to_file(std::nullopt);
+  const std::string text(sk.to_file(std::nullopt)->view());
   auto zero_chk = line_bytes(text, 1);
   std::fill(zero_chk.begin() + 126, zero_chk.end(), 0);
   const auto ok = crypto::SecretKey::parse(with_line(text, 1, text::to_base64(zero_chk)), "k", std::nullopt);
@@ -136,33 +137,34 @@ TEST_CASE("an unencrypted key with an all-zero checksum is checked against its s
 
 TEST_CASE("an unencrypted key given a passphrase is refused") {
   const auto sk = crypto::SecretKey::generate();
-  const auto r = crypto::SecretKey::parse(*sk.to_file(std::nullopt), "key", std::string("secret"));
+  const auto r = crypto::SecretKey::parse(sk.to_file(std::nullopt)->view(), "key", std::string("secret"));
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::usage);
 }
 
 TEST_CASE("an encrypted secret key needs the right passphrase (the suite's one scrypt round trip)") {
   const auto sk = crypto::SecretKey::generate();
-  const auto text = sk.to_file(std::string("correct horse"));
-  REQUIRE_MESSAGE(text, why(text));
-  const auto raw = line_bytes(*text, 1);
+  const auto file = sk.to_file(std::string("correct horse"));
+  REQUIRE_MESSAGE(file, why(file));
+  const std::string text(file->view());
+  const auto raw = line_bytes(text, 1);
   REQUIRE(raw.size() == 158);
   CHECK(raw[2] == 'S');
   CHECK(raw[3] == 'c');
   // The key id is encrypted too: it does not appear in the clear.
   CHECK_FALSE(std::equal(sk.id().begin(), sk.id().end(), raw.begin() + 54));
 
-  const auto none = crypto::SecretKey::parse(*text, "key", std::nullopt);
+  const auto none = crypto::SecretKey::parse(text, "key", std::nullopt);
   REQUIRE_FALSE(none);
   CHECK(none.error().code == Errc::usage);
   CHECK(contains(none.error().message, "passphrase"));
 
-  const auto right = crypto::SecretKey::parse(*text, "key", std::string("correct horse"));
+  const auto right = crypto::SecretKey::parse(text, "key", std::string("correct horse"));
   REQUIRE_MESSAGE(right, why(right));
   CHECK(right->id() == sk.id());
   CHECK(right->public_key() == sk.public_key());
 
-  const auto wrong = crypto::SecretKey::parse(*text, "key", std::string("correct horsf"));
+  const auto wrong = crypto::SecretKey::parse(text, "key", std::string("correct horsf"));
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().code == Errc::check_failed);
   CHECK(contains(wrong.error().message, "wrong passphrase"));
@@ -172,7 +174,7 @@ TEST_CASE("an encrypted key written by hand in minisign's layout, with cheap scr
   // Sc ‖ salt ‖ opslimit ‖ memlimit, and key_id ‖ sk ‖ checksum XORed with the scrypt stream:
   // built here independently of SecretKey::to_file, with the smallest limits libsodium allows.
   const auto sk = crypto::SecretKey::generate();
-  auto raw = line_bytes(*sk.to_file(std::nullopt), 1);
+  auto raw = line_bytes(std::string(sk.to_file(std::nullopt)->view()), 1);
   REQUIRE(raw.size() == 158);
   raw[2] = 'S';
   raw[3] = 'c';
@@ -420,7 +422,7 @@ TEST_CASE("interop: minisign verifies what bwv signs") {
 TEST_CASE("interop: minisign signs with a bwv secret key file") {
   TmpDir tmp;
   const auto sk = crypto::SecretKey::generate();
-  put_file(tmp / "key", *sk.to_file(std::nullopt));
+  put_file(tmp / "key", sk.to_file(std::nullopt)->view());
   REQUIRE(::chmod((tmp / "key").c_str(), 0600) == 0);
   put_file(tmp / "file", "signed by minisign with a bwv key\n");
   REQUIRE(run("minisign -S -s " + (tmp / "key").string() + " -m " + (tmp / "file").string() + " -x " +
@@ -494,7 +496,7 @@ crypto::SecretKey key_with_leading_zero(bool zero) {
 
 // The public key file minisign -R makes from a bwv secret key.
 std::string minisign_recreated_pub(const TmpDir& tmp, const crypto::SecretKey& sk) {
-  put_file(tmp / "S", *sk.to_file(std::nullopt));
+  put_file(tmp / "S", sk.to_file(std::nullopt)->view());
   REQUIRE(::chmod((tmp / "S").c_str(), 0600) == 0);
   REQUIRE(run("minisign -R -s " + (tmp / "S").string() + " -p " + (tmp / "P").string()) == 0);
   return get_file(tmp / "P");

@@ -244,7 +244,7 @@ TEST_CASE("record_length refuses a length over the file's limit") {
 TEST_CASE("the documented format, read and written with libsodium directly") {
   const auto sk = crypto::SealSecretKey::generate();
   const auto pub = sk.public_key();
-  const std::string key_file = sk.to_file();
+  const std::string key_file(sk.to_file().view());
   auto raw = *text::from_base64(key_file.substr(key_file.find('\n') + 1, 56), "k");
   REQUIRE(raw.size() == 42);
   const unsigned char* x25519_sk = raw.data() + 10;
@@ -333,7 +333,7 @@ TEST_CASE("another key that claims the right key id cannot open the stream key")
   const auto mine = crypto::SealSecretKey::generate();
   const auto forger = crypto::SealSecretKey::generate();
   // The forger's key under my key id.
-  const std::string text = forger.to_file();
+  const std::string text(forger.to_file().view());
   const std::string b64 = text.substr(text.find('\n') + 1, 56);
   auto raw = *text::from_base64(b64, "k");
   const auto my_id = mine.public_key().id;
@@ -595,7 +595,7 @@ TEST_CASE("seal key files round trip") {
   CHECK(pub_back->id == pub.id);
   CHECK(pub_back->pk == pub.pk);
 
-  const std::string sk_file = sk.to_file();
+  const std::string sk_file(sk.to_file().view());
   CHECK(sk_file.starts_with("untrusted comment: bwv store sealing secret key " + id + " (keep it mode 0600)\n"));
   const auto sk_back = crypto::SealSecretKey::parse(sk_file, "seal.key");
   REQUIRE_MESSAGE(sk_back, why(sk_back));

@@ -283,6 +283,153 @@ TEST_CASE("secret keys readable by others are refused") {
   CHECK_FALSE(s.secret_key());
 }
 
+// Modes are read, not tried: these hold when the tests run as root, who may write anywhere.
+TEST_CASE("open refuses a store others may write to; its group may share it, but not its keys") {
+  TmpDir tmp;
+  const fs::Path root = tmp / "s";
+  init(root);
+  CHECK(mode_of(root) == 0750); // made by init: footage is not for every user of the host
+  auto refused = [&](const fs::Path& dir, unsigned mode, const char* fix) {
+    CAPTURE(dir);
+    CAPTURE(mode);
+    REQUIRE(::chmod(dir.c_str(), mode) == 0);
+    const auto r = store::Store::open(root);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::permission);
+    CHECK(r.error().subject == dir.string());
+    CHECK(contains(r.error().message, fix));
+  };
+  auto accepted = [&](const fs::Path& dir, unsigned mode) {
+    CAPTURE(dir);
+    CAPTURE(mode);
+    REQUIRE(::chmod(dir.c_str(), mode) == 0);
+    const auto r = store::Store::open(root);
+    CHECK_MESSAGE(r, why(r));
+  };
+  // The root: a group may write (a dock group sharing one store); others never, sticky bit or not.
+  accepted(root, 0770);
+  accepted(root, 02770);
+  refused(root, 0752, "chmod o-w");
+  refused(root, 01777, "chmod o-w");
+  accepted(root, 0750);
+  for (const char* sub : {"devices", "clips", "index", "expiry", "custody", "locks", "tmp"}) {
+    const fs::Path dir = root / sub;
+    accepted(dir, 0775);
+    refused(dir, 0757, "chmod o-w");
+    refused(dir, 01777, "chmod o-w");
+    accepted(dir, 0755);
+  }
+  // keys/: its owner's alone to change (a replaced seal.pub would have cameras seal to another key).
+  accepted(root / "keys", 0750);
+  refused(root / "keys", 0770, "chmod go-w");
+  refused(root / "keys", 0702, "chmod o-w");
+  accepted(root / "keys", 0700);
+
+  // A top-level directory must be the store's own: a link would lead reads and writes elsewhere.
+  std::filesystem::rename(root / "tmp", tmp / "tmp-elsewhere");
+  std::filesystem::create_symlink(tmp / "tmp-elsewhere", root / "tmp");
+  const auto linked = store::Store::open(root);
+  REQUIRE_FALSE(linked);
+  CHECK(linked.error().code == Errc::check_failed);
+  CHECK(linked.error().subject == (root / "tmp").string());
+  CHECK(contains(linked.error().message, "symbolic link"));
+  std::filesystem::remove(root / "tmp");
+  put_file(root / "tmp", "a file");
+  CHECK_FALSE(store::Store::open(root));
+  std::filesystem::remove(root / "tmp");
+  CHECK(store::Store::open(root)); // missing: made when first needed
+
+  // The root itself may be reached through a link (a mount point); its target's mode counts.
+  std::filesystem::create_symlink(root, tmp / "link");
+  CHECK(store::Store::open(tmp / "link"));
+  REQUIRE(::chmod(root.c_str(), 0757) == 0);
+  const auto via_link = store::Store::open(tmp / "link");
+  REQUIRE_FALSE(via_link);
+  CHECK(via_link.error().code == Errc::permission);
+  CHECK_FALSE(store::Store::check_dirs(tmp / "nonexistent"));
+}
+
+TEST_CASE("init refuses an empty directory others may write to, and makes its own 0750 whatever the umask") {
+  TmpDir tmp;
+  std::filesystem::create_directory(tmp / "open");
+  REQUIRE(::chmod((tmp / "open").c_str(), 01777) == 0);
+  const auto r = store::Store::init(tmp / "open", "Org");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::permission);
+  CHECK(r.error().subject == (tmp / "open").string());
+  CHECK(names(tmp / "open").empty()); // nothing made
+
+  const mode_t old_umask = ::umask(0);
+  const auto made = store::Store::init(tmp / "made", "Org");
+  ::umask(old_umask);
+  REQUIRE_MESSAGE(made, why(made));
+  CHECK(mode_of(tmp / "made") == 0750);
+  CHECK(mode_of(tmp / "made/keys") == 0700);
+  CHECK(mode_of(tmp / "made/keys/store.key") == 0600);
+  CHECK(mode_of(tmp / "made/keys/seal.key") == 0600);
+  CHECK(store::Store::open(tmp / "made"));
+}
+
+TEST_CASE("a key file that is not the key config.json names is refused") {
+  TmpDir tmp;
+  const store::Store s = init(tmp / "s");
+  const store::Store other = init(tmp / "o");
+  const auto device = crypto::SecretKey::generate();
+  const std::string id = put_clip(s, device, "CAM0042", 1, "video bytes");
+  const auto other_key = other.secret_key();
+  REQUIRE(other_key);
+  auto swap = [&](const char* name) {
+    std::filesystem::copy_file(tmp / "s/keys" / name, tmp / (std::string("saved-") + name));
+    std::filesystem::copy_file(tmp / "o/keys" / name, tmp / "s/keys" / name,
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  auto restore = [&](const char* name) {
+    std::filesystem::copy_file(tmp / (std::string("saved-") + name), tmp / "s/keys" / name,
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  const std::string mine = s.config().store_key_id, theirs = other.config().store_key_id;
+
+  // store.pub replaced, and a derivative signed with the replacement: caught by the key id.
+  swap("store.pub");
+  const auto pub = s.public_key();
+  REQUIRE_FALSE(pub);
+  CHECK(pub.error().code == Errc::check_failed);
+  CHECK(pub.error().subject == (tmp / "s/keys/store.pub").string());
+  CHECK(contains(pub.error().message, "holds key " + theirs + ", not the key " + mine));
+  const std::string forged = put_derivative(s, id, 1, &*other_key);
+  const auto sig = s.check_signature(*s.load_clip(forged));
+  REQUIRE_FALSE(sig);
+  CHECK(contains(sig.error().message, "keys/store.pub holds key " + theirs));
+  restore("store.pub");
+  CHECK(s.public_key());
+  CHECK_FALSE(s.check_signature(*s.load_clip(forged))); // and against the real key it fails as ever
+
+  swap("store.key");
+  const auto sk = s.secret_key();
+  REQUIRE_FALSE(sk);
+  CHECK(sk.error().code == Errc::check_failed);
+  restore("store.key");
+  CHECK(s.secret_key());
+
+  swap("seal.pub");
+  const auto seal_pub = s.seal_public_key();
+  REQUIRE_FALSE(seal_pub);
+  CHECK(contains(seal_pub.error().message, "seal_key_id"));
+  restore("seal.pub");
+  CHECK(s.seal_public_key());
+
+  swap("seal.key");
+  CHECK_FALSE(s.seal_key());
+  restore("seal.key");
+  CHECK(s.seal_key());
+
+  // A config.json without the key ids is no version 1 store's.
+  json::Value cfg = *json::parse(get_file(tmp / "s/config.json"), "c");
+  cfg.erase("store_key_id");
+  put_file(tmp / "s/config.json", json::write_pretty(cfg));
+  CHECK_FALSE(store::Store::open(tmp / "s"));
+}
+
 TEST_CASE("locate: option, then BWV_STORE") {
   EnvGuard guard("BWV_STORE");
   CHECK(store::Store::locate(std::string("/some/store")) == fs::Path("/some/store"));
