@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -57,7 +58,15 @@ std::string to_base64(std::span<const unsigned char> bytes) {
   return out;
 }
 
+bool is_base64_alphabet(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '=';
+  });
+}
+
 Result<std::vector<unsigned char>> from_base64(std::string_view b64, std::string_view what) {
+  if (!is_base64_alphabet(b64)) return fail(Errc::check_failed, std::string(what), "invalid base64");
   std::vector<unsigned char> out(b64.size() / 4 * 3 + 3);
   std::size_t len = 0;
   const char* end = nullptr;

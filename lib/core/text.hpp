@@ -34,6 +34,9 @@ bool is_clip_id(std::string_view s);   // YYYYMMDD-device-seq[-suffix]
 // The clip id a device's seq-th clip recorded on start gets.
 std::string make_clip_id(std::time_t start, std::string_view device, std::uint64_t seq);
 bool is_host_name(std::string_view s); // [A-Za-z0-9._-]{1,64}, not starting with '.'
+// Only base64's characters (A-Z a-z 0-9 + / =). libsodium 1.0.18 reads every byte >= 0x80 as '/'
+// where char is signed (x86-64), so text that is not base64 would otherwise decode as a key.
+bool is_base64_alphabet(std::string_view s);
 
 // One line of text for an error message: control characters escaped, length bounded.
 std::string printable(std::string_view s, std::size_t max = 120);

@@ -55,17 +55,18 @@ Result<std::optional<std::pair<std::uint64_t, std::uint64_t>>> last_line(int fd,
   std::uint64_t window = std::min<std::uint64_t>(size, k_max_line + 1);
   std::string tail = BWV_TRY(read_at(fd, size - window, window, path));
   const auto nl = tail.rfind('\n');
+  // A line or torn tail over the limit is never written by append: damage, as read() reports it.
   if (nl == std::string::npos) {
-    if (window < size) return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
+    if (size > k_max_line) return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
     return std::optional<Span>();
   }
   const std::uint64_t end = size - window + nl + 1;
   window = std::min<std::uint64_t>(end, k_max_line + 1);
   tail = BWV_TRY(read_at(fd, end - window, window, path));
   const auto start = tail.size() >= 2 ? tail.rfind('\n', tail.size() - 2) : std::string::npos;
-  if (start == std::string::npos && window < end)
-    return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
-  return std::optional<Span>(Span{start == std::string::npos ? end - window : end - window + start + 1, end});
+  const std::uint64_t begin = start == std::string::npos ? end - window : end - window + start + 1;
+  if (end - begin > k_max_line) return fail(Errc::check_failed, path, "final line longer than the limit; log damaged");
+  return std::optional<Span>(Span{begin, end});
 }
 
 } // namespace
@@ -96,6 +97,7 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
   const std::string subject = log.string();
   auto lock = BWV_TRY(fs::Lock::acquire(log, fs::Lock::Mode::exclusive, 120));
   fs::Fd fd(::open(log.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd && errno == ELOOP) return fail(Errc::check_failed, subject, "is a symbolic link; refused");
   if (!fd) return fail_errno(subject, "open", errno);
   std::uint64_t size = BWV_TRY(fs::file_size(fd.get(), log));
 
@@ -140,8 +142,14 @@ Result<std::vector<Entry>> append(const fs::Path& log, const Actor& actor,
     written.push_back(std::move(e));
   }
   if (::lseek(fd.get(), static_cast<off_t>(size), SEEK_SET) < 0) return fail_errno(subject, "seek", errno);
-  BWV_CHECK(fs::write_all(fd.get(), out.data(), out.size(), log));
-  if (::fsync(fd.get()) != 0) return fail_errno(subject, "fsync", errno);
+  // Entries that failed to go down whole (a full disk, an I/O error) were never acknowledged: they
+  // are cut off again at once, so that the log still ends with a complete line.
+  auto unwritten = [&](Error e) -> Result<std::vector<Entry>> {
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) == 0) (void)::fsync(fd.get());
+    return std::unexpected(std::move(e));
+  };
+  if (auto w = fs::write_all(fd.get(), out.data(), out.size(), log); !w) return unwritten(w.error());
+  if (::fsync(fd.get()) != 0) return unwritten(fail_errno(subject, "fsync", errno).error());
   return written;
 }
 
@@ -186,13 +194,21 @@ Result<ReadResult> read(const fs::Path& log) {
     const auto nl = data.find('\n', pos);
     ++line_no;
     const std::string where = subject + ":" + std::to_string(line_no);
+    // Longer than append ever writes: the tail reader (last_entry, append) refuses such a log.
+    const bool too_long = (nl == std::string::npos ? data.size() : nl + 1) - pos > k_max_line;
     if (nl == std::string::npos) {
-      res.problems.push_back(where + ": torn final line (an interrupted append; the next write cuts it)");
+      res.problems.push_back(where + (too_long ? ": final line longer than the limit; log damaged"
+                                               : ": torn final line (an interrupted append; the next write cuts it)"));
       break;
     }
     std::string line = data.substr(pos, nl - pos);
     const std::string with_nl = data.substr(pos, nl - pos + 1);
     pos = nl + 1;
+    if (too_long) {
+      res.problems.push_back(where + ": longer than the limit of " + std::to_string(k_max_line) + " bytes; log damaged");
+      prev = crypto::sha256_hex(with_nl);
+      continue;
+    }
     auto e = parse_line(line, where);
     if (!e) {
       res.problems.push_back(where + ": " + e.error().message);
