@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
     const auto actor = BWV_TRY(bwv::custody::current_actor());
     // A hold and a deletion never cross: bwv-retain holds this lock while it decides and deletes.
     auto lock = BWV_TRY(bwv::fs::Lock::acquire(store.root() / "locks/policy", bwv::fs::Lock::Mode::exclusive, wait_seconds));
+    // Expiry entries move through the day directories: a linked one is refused before anything
+    // is recorded, not after a change that could then not be completed.
+    BWV_CHECK(bwv::store::expiry_days(store));
     for (const auto& id : ids) {
       auto changed = bwv::store::apply_flag(store, policy, actor, id, req);
       if (!changed) {

@@ -76,12 +76,14 @@ Result<Internal> Internal::open(const fs::Path& dir, bool& created_key) {
   created_key = false;
   const fs::Path key_path = dir / k_key;
   if (BWV_TRY(fs::kind_of(key_path)) == fs::Kind::none) {
-    // First boot: the device key is made here and never leaves this directory.
+    // First boot: the device key is made here and never leaves this directory (nor guarded memory).
     const auto sk = crypto::SecretKey::generate();
-    BWV_CHECK(fs::write_file_atomic(key_path, BWV_TRY(sk.to_file(std::nullopt)), 0600));
+    BWV_CHECK(fs::write_file_atomic(key_path, BWV_TRY(sk.to_file(std::nullopt)).view(), 0600));
     created_key = true;
   }
-  auto key = BWV_TRY(crypto::SecretKey::parse(BWV_TRY(fs::read_file(key_path, 4096)), key_path, std::nullopt));
+  // Refused when its mode lets anyone but the daemon's user read it (chmod 600).
+  auto key =
+      BWV_TRY(crypto::SecretKey::parse(BWV_TRY(crypto::read_secret_file(key_path)).view(), key_path, std::nullopt));
   Internal in(dir, std::move(key));
   const fs::Path state = dir / k_state;
   if (BWV_TRY(fs::kind_of(state)) != fs::Kind::none) {
@@ -336,6 +338,31 @@ Result<std::vector<std::string>> recover(camera::Storage& storage, Internal& int
            "); set aside in tmp/ as " + id + ".open.json.failed");
     BWV_CHECK(fs::rename(open_path(storage, id), storage.tmp_dir() / (id + ".open.json.failed")));
     BWV_CHECK(skip_seq(internal, id));
+  }
+  // A sealed file with no open manifest (nor a failed one) was cut between its creation and the
+  // open manifest's, before any record: it holds the header alone, no footage, and left there it
+  // would stop every later clip of its id ("already exists"). Anything longer is kept whole for
+  // the store, as unvouched video is, and its seq is never given to another clip.
+  for (const auto& name : BWV_TRY(fs::list_dir(storage.tmp_dir()))) {
+    if (!name.ends_with(".mp4.sealed")) continue;
+    const std::string id = name.substr(0, name.size() - 11);
+    if (!text::is_clip_id(id) || BWV_TRY(fs::kind_of(open_path(storage, id))) != fs::Kind::none ||
+        BWV_TRY(fs::kind_of(storage.tmp_dir() / (id + ".open.json.failed"))) != fs::Kind::none)
+      continue;
+    const fs::Path sealed = sealed_tmp(storage, id);
+    fs::Fd fd = BWV_TRY(fs::open_regular(sealed));
+    if (BWV_TRY(fs::file_size(fd.get(), sealed)) <= crypto::k_seal_header_size) {
+      report(id + ": a sealed file begun without its open manifest holds no footage; removed");
+    } else {
+      const fs::Path keep = storage.tmp_dir() / (id + ".mp4.sealed.unvouched");
+      if (BWV_TRY(fs::kind_of(keep)) == fs::Kind::none) BWV_CHECK(copy_whole(sealed, keep));
+      BWV_CHECK(skip_seq(internal, id));
+      report(id + ": a sealed file without its open manifest; kept whole as " + keep.filename().string() +
+             " for the store");
+    }
+    BWV_CHECK(remove_if_there(sealed));
+    BWV_CHECK(remove_if_there(journal_path(internal, id)));
+    BWV_CHECK(fs::fsync_path(storage.tmp_dir()));
   }
   // The chain follows the clips on the storage, whatever the state file says.
   std::vector<camera::Problem> ignored;

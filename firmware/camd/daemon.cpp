@@ -26,7 +26,8 @@ Result<bool> bool_or(const json::Reader& r, const char* key, bool fallback) {
 } // namespace
 
 Result<DaemonConfig> load_config(const fs::Path& path) {
-  const json::Value v = BWV_TRY(json::parse(BWV_TRY(fs::read_file(path, 1 << 20)), path.string()));
+  const std::string path_text = BWV_TRY(fs::read_file(path, 1 << 20));
+  const json::Value v = BWV_TRY(json::parse(path_text, path.string()));
   if (!v.is_object()) return fail(Errc::usage, path, "configuration is not a JSON object");
   json::Reader r(v, path.string());
   const fs::Path base = path.parent_path();

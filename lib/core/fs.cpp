@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <dirent.h>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +121,28 @@ std::string random_hex(std::size_t n) {
   sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), n);
   hex.pop_back();
   return hex;
+}
+
+std::string staging_name(std::string_view prefix, std::string_view host, std::string_view what) {
+  return std::string(prefix) + std::string(host) + "@" + std::to_string(::getpid()) + "." + std::string(what) +
+         (what.empty() ? "" : ".") + random_hex(4);
+}
+
+void remove_stale_staging(const Path& dir, std::string_view prefix, std::string_view host) {
+  const auto names = list_dir(dir);
+  if (!names) return;
+  const std::string mine = std::string(prefix) + std::string(host) + "@";
+  for (const auto& name : *names) {
+    if (!name.starts_with(mine)) continue;
+    const std::string_view rest = std::string_view(name).substr(mine.size());
+    const auto dot = rest.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot > 9 ||
+        rest.substr(0, dot).find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    const long pid = std::strtol(std::string(rest.substr(0, dot)).c_str(), nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;
+    (void)remove_tree(dir / name);
+  }
 }
 
 static Result<Fd> create_temp(const Path& path, unsigned mode, Path& tmp) {
@@ -294,6 +318,11 @@ Result<std::vector<Path>> Batch::commit() {
 Result<Lock> Lock::acquire(const Path& path, Mode mode, int wait_seconds) {
   Lock lock;
   lock.m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  // A shared lock needs only reading: on a read-only store (a snapshot, a replica) the commands
+  // that only read still run, and those that write fail at their first write.
+  if (!lock.m_fd && errno == EROFS && mode == Mode::shared)
+    lock.m_fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!lock.m_fd && errno == ELOOP) return fail(Errc::check_failed, path, "is a symbolic link; refused");
   if (!lock.m_fd) return fail_errno(path, "open lock", errno);
   struct flock fl {};
   fl.l_type = mode == Mode::exclusive ? F_WRLCK : F_RDLCK;

@@ -130,4 +130,11 @@ private:
 // n random bytes as lower-case hex.
 std::string random_hex(std::size_t n);
 
+// Work in progress is staged under a name PREFIX + HOST@PID.REST, so that a later run on the same
+// host can tell which leftovers belong to processes that are gone.
+std::string staging_name(std::string_view prefix, std::string_view host, std::string_view what);
+// Removes dir's entries PREFIX + HOST@PID.… whose PID no longer runs on this host. Best effort:
+// another host's entries, and names not of that form, are not this process's to judge.
+void remove_stale_staging(const Path& dir, std::string_view prefix, std::string_view host);
+
 } // namespace bwv::fs

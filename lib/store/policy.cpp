@@ -51,7 +51,8 @@ std::string Policy::write() const {
 Result<Policy> Policy::load(const Store& store) {
   const fs::Path path = store.root() / "policy.json";
   if (BWV_TRY(fs::kind_of(path)) == fs::Kind::none) return defaults();
-  const json::Value v = BWV_TRY(json::parse(BWV_TRY(fs::read_file(path, 1 << 20)), path.string()));
+  const std::string raw = BWV_TRY(fs::read_file(path, 1 << 20));
+  const json::Value v = BWV_TRY(json::parse(raw, path.string()));
   json::Reader r(v, path.string());
   if (BWV_TRY(r.integer("bwv_policy", 0, json::k_max_int)) != 1)
     return r.bad("bwv_policy", "unknown policy version");
@@ -63,8 +64,10 @@ Result<Policy> Policy::load(const Store& store) {
     if (!days) return cr.bad("days", "missing");
     if (days->is_null())
       p.categories.push_back({name, std::nullopt});
-    else
-      p.categories.push_back({name, static_cast<int>(BWV_TRY(cr.integer("days", 1, 100000)))});
+    else {
+      const auto n = BWV_TRY(cr.integer("days", 1, 100000));
+      p.categories.push_back({name, static_cast<int>(n)});
+    }
   }
   if (!p.find(k_uncategorised))
     return r.bad("categories", "must define \"uncategorised\" (the period of clips nobody flagged)");
@@ -101,7 +104,8 @@ Result<ClipFlags> load_flags(const Store& store, const std::string& id) {
   const fs::Path path = BWV_TRY(store.clip_dir(id)) / "flags.json";
   ClipFlags f;
   if (BWV_TRY(fs::kind_of(path)) == fs::Kind::none) return f;
-  const json::Value v = BWV_TRY(json::parse(BWV_TRY(fs::read_file(path, 1 << 20)), path.string()));
+  const std::string raw = BWV_TRY(fs::read_file(path, 1 << 20));
+  const json::Value v = BWV_TRY(json::parse(raw, path.string()));
   json::Reader r(v, path.string());
   if (BWV_TRY(r.integer("bwv_flags", 0, json::k_max_int)) != 1) return r.bad("bwv_flags", "unknown version");
   for (const auto& [name, m] : BWV_TRY(r.object("categories"))->items())
@@ -119,7 +123,8 @@ Result<void> save_flags(const Store& store, const std::string& id, const ClipFla
   v["bwv_flags"] = 1;
   v["categories"] = std::move(cats);
   v["holds"] = std::move(holds);
-  return fs::write_file_atomic(BWV_TRY(store.clip_dir(id)) / "flags.json", json::write_pretty(v));
+  const fs::Path dir = BWV_TRY(store.clip_dir(id));
+  return fs::write_file_atomic(dir / "flags.json", json::write_pretty(v));
 }
 
 Retention retention_of(const Policy& policy, const manifest::Manifest& m, const ClipFlags& flags) {
@@ -185,7 +190,7 @@ Result<void> expiry_add(fs::Batch& batch, const Store& store, const std::string&
 
 Result<void> expiry_remove(const Store& store, const std::string& id, std::optional<std::string> keep_day) {
   // A clip's entries can only be in days from its start year on, or in never/.
-  for (const auto& day : BWV_TRY(fs::list_dir(store.root() / "expiry"))) {
+  for (const auto& day : BWV_TRY(expiry_days(store))) {
     if (keep_day && day == *keep_day) continue;
     const fs::Path p = store.root() / "expiry" / day / id;
     if (day.size() == 10 && day.compare(0, 4, id, 0, 4) < 0) continue; // expires before the clip began
@@ -199,8 +204,22 @@ Result<void> expiry_remove(const Store& store, const std::string& id, std::optio
 
 Result<std::vector<std::string>> expiry_days_until(const Store& store, const std::string& day) {
   std::vector<std::string> days;
-  for (const auto& d : BWV_TRY(fs::list_dir(store.root() / "expiry")))
+  for (const auto& d : BWV_TRY(expiry_days(store)))
     if (d.size() == 10 && d <= day) days.push_back(d);
+  return days;
+}
+
+Result<std::vector<std::string>> expiry_days(const Store& store) {
+  std::vector<std::string> days;
+  const fs::Path dir = store.root() / "expiry";
+  for (const auto& d : BWV_TRY(fs::list_dir(dir))) {
+    if (d.starts_with(".")) continue;
+    const auto kind = BWV_TRY(fs::kind_of(dir / d));
+    if (kind == fs::Kind::symlink)
+      return fail(Errc::check_failed, dir / d,
+                  "is a symbolic link; expiry entries are never removed through one (refused)");
+    if (kind == fs::Kind::directory) days.push_back(d);
+  }
   return days;
 }
 
@@ -220,7 +239,8 @@ std::string Tombstone::write(const std::string& id) const {
 Result<std::optional<Tombstone>> Tombstone::load(const StoredClip& clip) {
   const fs::Path path = clip.dir / "deleted.json";
   if (BWV_TRY(fs::kind_of(path)) == fs::Kind::none) return std::optional<Tombstone>();
-  const json::Value v = BWV_TRY(json::parse(BWV_TRY(fs::read_file(path, 65536)), path.string()));
+  const std::string raw = BWV_TRY(fs::read_file(path, 65536));
+  const json::Value v = BWV_TRY(json::parse(raw, path.string()));
   json::Reader r(v, path.string());
   if (BWV_TRY(r.integer("bwv_tombstone", 0, json::k_max_int)) != 1) return r.bad("bwv_tombstone", "unknown version");
   if (BWV_TRY(r.str("clip_id")) != clip.id) return r.bad("clip_id", "names another clip");

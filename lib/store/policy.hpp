@@ -73,6 +73,9 @@ Result<void> expiry_remove(const Store& store, const std::string& id,
                            std::optional<std::string> keep_day = std::nullopt);
 // Day directories up to and including day, in order (never excluded).
 Result<std::vector<std::string>> expiry_days_until(const Store& store, const std::string& day);
+// Every directory in expiry/ (never/ included), in order. Entries are removed through them, so a
+// symbolic link among them (which would lead a removal outside the store) is refused.
+Result<std::vector<std::string>> expiry_days(const Store& store);
 
 // The tombstone a deletion by policy leaves beside the manifest.
 struct Tombstone {

@@ -35,16 +35,24 @@ struct Candidate {
 };
 
 struct Staged {
-  const Candidate* c;
+  const Candidate* c = nullptr;
   fs::Path dir;
 };
 
 constexpr std::uint64_t k_commit_bytes = 256 << 20; // a run of staged clips flushed and claimed at once
 
+// An I/O error reading the camera's storage (a failing card, a flaky cable) is a problem with that
+// clip, which stays on the camera for the next pull; the other clips are still pulled. Errors on
+// the store's side still stop the pull.
+template <class T> Result<T> from_camera(Result<T>&& r) {
+  if (r || r.error().code != Errc::io) return std::move(r);
+  return fail(Errc::check_failed, r.error().subject, "cannot be read from the camera (" + r.error().message + ")");
+}
+
 Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f) {
   Candidate c;
   c.files = f;
-  c.manifest_bytes = BWV_TRY(fs::read_file(f.manifest, manifest::k_max_bytes));
+  c.manifest_bytes = BWV_TRY(from_camera(fs::read_file(f.manifest, manifest::k_max_bytes)));
   c.manifest_sha256 = crypto::sha256_hex(c.manifest_bytes);
   c.m = BWV_TRY(manifest::parse(c.manifest_bytes, f.manifest.string()));
   if (c.m.clip_id != f.id)
@@ -52,7 +60,7 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
   // Only a store makes derivatives: a camera offering one would squat an original's seq.
   if (c.m.derived_from || manifest::split_derivative_id(c.m.clip_id))
     return fail(Errc::check_failed, f.id, "a derivative's manifest, which no camera makes; refused");
-  c.signature_text = BWV_TRY(fs::read_file(f.signature, 65536));
+  c.signature_text = BWV_TRY(from_camera(fs::read_file(f.signature, 65536)));
   const auto sig = BWV_TRY(crypto::Signature::parse(c.signature_text, f.signature.string()));
   const auto key = BWV_TRY(store.device_key(c.m.device, c.m.key_id));
   if (!key)
@@ -63,8 +71,8 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
     return fail(Errc::check_failed, f.id,
                 "device " + c.m.device + " key " + c.m.key_id + " was revoked on " +
                     text::format_time(*key->revoked) + "; its clips are refused");
-  fs::Fd fd = BWV_TRY(fs::open_regular(f.sealed));
-  c.sealed_size = BWV_TRY(fs::file_size(fd.get(), f.sealed));
+  fs::Fd fd = BWV_TRY(from_camera(fs::open_regular(f.sealed)));
+  c.sealed_size = BWV_TRY(from_camera(fs::file_size(fd.get(), f.sealed)));
   return c;
 }
 
@@ -73,7 +81,7 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
 Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSecretKey& seal,
                    std::atomic<std::uint64_t>& done) {
   const std::string subject = c.files.sealed.string();
-  auto reader = BWV_TRY(camera::SealedReader::open(c.files.sealed, seal));
+  auto reader = BWV_TRY(from_camera(camera::SealedReader::open(c.files.sealed, seal)));
 
   const fs::Path video = dir / "video.mp4";
   fs::Fd out(::open(video.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
@@ -83,7 +91,7 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
   crypto::Sha256 hash;
   std::vector<unsigned char> plain;
   std::uint64_t plain_total = 0, sealed_seen = reader.sealed_read();
-  while (BWV_TRY(reader.next(plain))) {
+  while (BWV_TRY(from_camera(reader.next(plain)))) {
     plain_total += plain.size();
     if (plain_total > c.m.video.size)
       return fail(Errc::check_failed, c.files.id,
@@ -119,9 +127,12 @@ public:
     const std::size_t n = std::min<std::size_t>(jobs, sizes.size());
     for (std::size_t t = 0; t < n; ++t) m_threads.emplace_back([this] { work(); });
   }
-  ~Stager() {
+  ~Stager() { stop(); }
+  // Stages nothing more, and returns once no clip is being staged.
+  void stop() {
     m_stop = true;
-    for (auto& t : m_threads) t.join();
+    for (auto& t : m_threads)
+      if (t.joinable()) t.join();
   }
   // Waits until clips [from, end) are staged, with end - from holding at least min_bytes or
   // reaching the last clip; returns end.
@@ -238,7 +249,10 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         // (or was deleted by policy).
         const auto kind = BWV_TRY(fs::kind_of(stored->video()));
         std::uint64_t size = 0;
-        if (kind == fs::Kind::regular) size = BWV_TRY(fs::file_size(BWV_TRY(fs::open_regular(stored->video())).get(), stored->video()));
+        if (kind == fs::Kind::regular) {
+          const fs::Fd fd = BWV_TRY(fs::open_regular(stored->video()));
+          size = BWV_TRY(fs::file_size(fd.get(), stored->video()));
+        }
         if (!(kind == fs::Kind::regular && size == c.m.video.size) && !BWV_TRY(Tombstone::load(*stored))) {
           events.problem(c.m.clip_id, "already in the store, but its stored video is missing or damaged; not "
                                       "receipted, so the camera keeps its copy (run bwv-verify)");
@@ -328,49 +342,74 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       if (!r) errors[i] = r.error();
       events.progress(bytes_done, bytes_total);
     });
-    for (std::size_t begin = 0; begin < to_stage.size();) {
-      const std::size_t end = stager.wait(begin, k_commit_bytes);
+    const std::size_t already_due = custody_due.size();
+    auto claim_all = [&]() -> Result<void> {
+      for (std::size_t begin = 0; begin < to_stage.size();) {
+        const std::size_t end = stager.wait(begin, k_commit_bytes);
 
-      // One flush for the batch's data; an fsync of each file as well, for filesystems whose
-      // syncfs is weaker than fsync (cheap once the data is on disk).
-      BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
-      std::vector<fs::Path> claimed_dirs;
-      for (std::size_t i = begin; i < end; ++i) {
-        const Candidate& c = *staged[i].c;
-        if (errors[i]) {
-          (void)fs::remove_tree(staged[i].dir);
-          if (errors[i]->code != Errc::check_failed) return std::unexpected(*errors[i]);
-          events.problem(errors[i]->subject, errors[i]->message + "; not ingested, left on the camera");
-          ++summary.refused;
-          continue;
-        }
-        for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
-          BWV_CHECK(fs::fsync_path(staged[i].dir / name));
-        BWV_CHECK(fs::fsync_path(staged[i].dir));
-        const std::string& id = c.m.clip_id;
-        const fs::Path final_dir = BWV_TRY(store.clip_dir(id));
-        BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
-        if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
-          // Another pull (another dock host) claimed it first: the same clip, or a refusal.
-          (void)fs::remove_tree(staged[i].dir);
-          const auto stored = BWV_TRY(store.load_clip(id));
-          if (stored.manifest_bytes != c.manifest_bytes) {
-            events.problem(id, "a different clip with this id is already in the store; refused");
+        // One flush for the batch's data; an fsync of each file as well, for filesystems whose
+        // syncfs is weaker than fsync (cheap once the data is on disk).
+        BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
+        std::vector<fs::Path> claimed_dirs;
+        for (std::size_t i = begin; i < end; ++i) {
+          const Candidate& c = *staged[i].c;
+          if (errors[i]) {
+            (void)fs::remove_tree(staged[i].dir);
+            if (errors[i]->code != Errc::check_failed) return std::unexpected(*errors[i]);
+            events.problem(errors[i]->subject, errors[i]->message + "; not ingested, left on the camera");
             ++summary.refused;
             continue;
           }
+          for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
+            BWV_CHECK(fs::fsync_path(staged[i].dir / name));
+          BWV_CHECK(fs::fsync_path(staged[i].dir));
+          const std::string& id = c.m.clip_id;
+          const fs::Path final_dir = BWV_TRY(store.clip_dir(id));
+          BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
+          if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
+            // Another pull (another dock host) claimed it first: the same clip, or a refusal.
+            (void)fs::remove_tree(staged[i].dir);
+            const auto stored = BWV_TRY(store.load_clip(id));
+            if (stored.manifest_bytes != c.manifest_bytes) {
+              events.problem(id, "a different clip with this id is already in the store; refused");
+              ++summary.refused;
+              continue;
+            }
+            receipt_due.push_back(&c);
+            continue;
+          }
+          fresh.push_back(&c);
+          if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
+            claimed_dirs.push_back(final_dir.parent_path());
+          BWV_CHECK(add_entries(c, /*fresh=*/true));
+          custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
           receipt_due.push_back(&c);
-          continue;
         }
-        if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
-          claimed_dirs.push_back(final_dir.parent_path());
-        BWV_CHECK(add_entries(c, /*fresh=*/true));
-        custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
-        receipt_due.push_back(&c);
-        fresh.push_back(&c);
+        for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
+        begin = end;
       }
-      for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
-      begin = end;
+      return {};
+    };
+    // A store error part-way (a full disk, a failing write or flush) stops the pull, but not
+    // before the clips already put in place are indexed and on record, as a rerun would do: the
+    // store is left consistent, and the camera gets their receipts. The staging is freed first
+    // (on a full disk, that is what makes room for the record).
+    std::optional<Error> stopped;
+    if (auto claimed = claim_all(); !claimed) {
+      stopped = claimed.error();
+      stager.stop();
+      for (const auto& st : staged)
+        if (st.c) (void)fs::remove_tree(st.dir);
+      entries = fs::Batch();
+      index_claims.clear();
+      custody_due.resize(already_due);
+      receipt_due = already;
+      for (const Candidate* c : already) BWV_CHECK(add_entries(*c, /*fresh=*/false));
+      for (const Candidate* c : fresh) {
+        BWV_CHECK(add_entries(*c, /*fresh=*/true));
+        custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
+        receipt_due.push_back(c);
+      }
     }
     for (const auto& path : BWV_TRY(entries.commit()))
       if (auto it = index_claims.find(path); it != index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
@@ -401,6 +440,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       }
     }
     BWV_CHECK(cam.write_receipts(receipts));
+    if (stopped) return std::unexpected(*stopped);
   }
   events.progress(bytes_total, bytes_total);
   return summary;

@@ -44,6 +44,28 @@ json::Value deletion_details(const Tombstone& t) {
   return d;
 }
 
+// Whether the custody record's last word on the clip's hold or category NAME is this very change
+// (a category's with the same case): an earlier run may have made the change and been cut short
+// before recording it. An older entry about the same name (a hold placed, released and placed
+// again) is not the record of this change. Each log in its own order; across hosts' logs, the
+// later time.
+Result<bool> last_recorded(const Store& store, const std::string& id, const custody::NewEntry& entry,
+                           const std::string& key, const std::string& name) {
+  std::optional<custody::Entry> last;
+  for (const auto& log : BWV_TRY(store.custody_logs())) {
+    std::optional<custody::Entry> in_log;
+    for (auto& e : BWV_TRY(custody::read(log)).entries) {
+      if (e.clip != id || !e.action.starts_with("flag-")) continue;
+      const auto it = e.details.find(key);
+      if (it != e.details.end() && it->is_string() && it->get<std::string>() == name) in_log = std::move(e);
+    }
+    if (in_log && (!last || in_log->time >= last->time)) last = std::move(in_log);
+  }
+  if (!last || last->action != entry.action) return false;
+  if (entry.action != "flag-category") return true;
+  return last->details.value("case", json::Value()) == entry.details.value("case", json::Value());
+}
+
 } // namespace
 
 Result<void> check_flag_request(const Policy& policy, const FlagRequest& r) {
@@ -137,8 +159,7 @@ Result<bool> apply_flag(const Store& store, const Policy& policy, const custody:
     // A release is logged before it takes effect: nothing is ever released off the record.
     BWV_CHECK(store.append_custody(actor, {entry}));
     BWV_CHECK(save_flags(store, id, flags));
-  } else if (protective && !BWV_TRY(custody::has_entry(BWV_TRY(store.custody_logs()), id, entry.action,
-                                                       d.begin().key(), req.name))) {
+  } else if (protective && !BWV_TRY(last_recorded(store, id, entry, d.begin().key(), req.name))) {
     // Already in effect but not on record: an earlier run was cut short between the two.
     BWV_CHECK(store.append_custody(actor, {entry}));
   }
@@ -151,6 +172,8 @@ Result<std::size_t> reindex(const Store& store, int wait_seconds) {
   auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, wait_seconds));
   auto policy_lock = BWV_TRY(fs::Lock::acquire(store.root() / "locks/policy", fs::Lock::Mode::exclusive, wait_seconds));
   const Policy policy = BWV_TRY(Policy::load(store));
+  // A linked day is refused before any entry is made, not half way through.
+  BWV_CHECK(expiry_days(store));
   // Every clip's entry where its flags and the policy put it now...
   std::set<std::pair<std::string, std::string>> wanted; // day, id
   std::set<std::string> indexed;                        // ids whose entries this run decides
@@ -165,7 +188,7 @@ Result<std::size_t> reindex(const Store& store, int wait_seconds) {
   }
   // ...and no other. New entries first: a clip is never without one.
   std::size_t removed = 0;
-  for (const auto& day : BWV_TRY(fs::list_dir(store.root() / "expiry")))
+  for (const auto& day : BWV_TRY(expiry_days(store)))
     for (const auto& id : BWV_TRY(fs::list_dir(store.root() / "expiry" / day)))
       // Only clips seen above: one pulled while this runs keeps the entry its pull wrote.
       if (indexed.count(id) && !wanted.count({day, id})) {
@@ -266,7 +289,15 @@ Result<RetainSummary> retain(const Store& store, const custody::Actor& actor,
       return {};
     }
     const Retention& r = *retention;
-    const bool video_present = BWV_TRY(fs::kind_of(clip->video())) != fs::Kind::none;
+    const fs::Kind video_kind = BWV_TRY(fs::kind_of(clip->video()));
+    if (video_kind != fs::Kind::none && video_kind != fs::Kind::regular) {
+      // A link in its place is not the video the manifest names: deleting it and recording a
+      // deletion by policy would cover up whatever became of the real one.
+      events.problem(clip->video().string(), "not a regular file (a symbolic link?); not deleted (see bwv-verify)");
+      ++summary.problems;
+      return {};
+    }
+    const bool video_present = video_kind != fs::Kind::none;
     if (*tomb) {
       // An earlier run was cut short, or the clip had a second entry: complete the record once.
       if (report || options.dry_run) return {};

@@ -120,6 +120,19 @@ std::size_t VerifyReport::problem_count() const {
 Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
                             const std::function<void(std::size_t, std::size_t)>& progress) {
   VerifyReport report;
+  // The store's keys must be those config.json names: whoever replaced keys/store.pub could sign
+  // derivatives and checkpoints that check against it, and whoever replaced keys/seal.pub would
+  // have the cameras provisioned from it seal their footage to a key of theirs.
+  bool store_key_ok = true;
+  if (auto k = store.public_key(); !k) {
+    if (k.error().code != Errc::check_failed) return std::unexpected(k.error());
+    report.others.push_back({k.error().subject, k.error().message});
+    store_key_ok = false;
+  }
+  if (auto k = store.seal_public_key(); !k) {
+    if (k.error().code != Errc::check_failed) return std::unexpected(k.error());
+    report.others.push_back({k.error().subject, k.error().message});
+  }
   const bool whole_store = options.ids.empty();
   std::vector<std::string> ids = whole_store ? BWV_TRY(store.clip_ids()) : options.ids;
   std::sort(ids.begin(), ids.end());
@@ -248,21 +261,34 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
     for (const auto& p : res->problems) report.others.push_back({"custody", p});
     logs.push_back(std::move(*res));
   }
-  // Signed checkpoints: a log changed after one was taken no longer matches it.
-  for (auto& [subject, message] : BWV_TRY(check_checkpoints(store))) report.others.push_back({subject, message});
+  // Signed checkpoints: a log changed after one was taken no longer matches it. With a replaced
+  // store key they prove nothing, and that is reported above.
+  if (store_key_ok)
+    for (auto& [subject, message] : BWV_TRY(check_checkpoints(store))) report.others.push_back({subject, message});
   std::set<std::string> deletions;
   std::vector<const custody::Entry*> merged;
   for (const auto& log : logs)
     for (const auto& e : log.entries) {
       if ((e.action == "ingest" || e.action == "redact") && e.clip && !ingest.count(*e.clip)) ingest[*e.clip] = &e;
       if (e.action == "retain-delete" && e.clip) deletions.insert(*e.clip);
-      if (e.clip) merged.push_back(&e);
     }
-  // Holds as the custody log tells them, in time order: a deletion while one was on record, or a
-  // flags.json that disagrees with the record, is tampering or damage.
-  std::stable_sort(merged.begin(), merged.end(), [](const custody::Entry* a, const custody::Entry* b) {
-    return a->time != b->time ? a->time < b->time : a->host != b->host ? a->host < b->host : a->seq < b->seq;
-  });
+  // Holds as the custody log tells them, in order: a deletion while one was on record, or a
+  // flags.json that disagrees with the record, is tampering or damage. Each log in its own order
+  // (its seq and hash chain say what came first, whatever the clock said: a clock set back between
+  // two entries must not put a release before its hold); the logs of different hosts merged by
+  // time, then host.
+  for (std::vector<std::size_t> at(logs.size(), 0);;) {
+    std::optional<std::size_t> next;
+    for (std::size_t l = 0; l < logs.size(); ++l) {
+      while (at[l] < logs[l].entries.size() && !logs[l].entries[at[l]].clip) ++at[l];
+      if (at[l] == logs[l].entries.size()) continue;
+      const custody::Entry& e = logs[l].entries[at[l]];
+      const custody::Entry* best = next ? &logs[*next].entries[at[*next]] : nullptr;
+      if (!best || e.time < best->time || (e.time == best->time && e.host < best->host)) next = l;
+    }
+    if (!next) break;
+    merged.push_back(&logs[*next].entries[at[*next]++]);
+  }
   std::map<std::string, std::set<std::string>> held;
   for (const custody::Entry* e : merged) {
     const auto hold = e->details.find("hold");

@@ -308,23 +308,33 @@ test_expect_success 'retention: a derivative flagged on its own outlives its ori
   test_must_fail --code 1 bwv-redact --store S --spec fresh.json "$ID" 2>err && grep -q "deleted by policy" err
 '
 
-test_expect_success 'kills at random instants: a re-run completes, one derivative per spec, the store verifies' '
+crash_runs=${BWV_CRASH_RUNS:-5}
+test_expect_success "kills at random instants, $crash_runs times: a re-run completes, one derivative per spec, the store verifies" '
+  . "$BWV_SOURCE/tests/fault/crash-lib.sh" &&
+  cp -a S2 S2timing && crash_window_ms bwv-redact --store S2timing --full --spec spec.json "$ID" >window-ms && rm -rf S2timing &&
   landed=0 tries=0
-  while [ $landed -lt 3 ] && [ $tries -lt 40 ]; do
+  while [ "$(wc -l <crash-kills)" -lt '"$crash_runs"' ] && [ $tries -lt $((4 * '"$crash_runs"')) ]; do
     tries=$((tries + 1))
-    sed "s/\"x\": 10,/\"x\": $((20 + tries)),/" spec.json >k.json || return 1
+    sed "s/\"x\": 10,/\"x\": $((20 + tries)),/" spec.json >k.json || exit 1
     bwv-redact --store S2 --full --spec k.json "$ID" >/dev/null 2>&1 &
-    pid=$!
-    sleep 0.0$((RANDOM % 10))$((RANDOM % 10))
-    kill -9 $pid 2>/dev/null
-    rc=0; wait $pid || rc=$?
-    if [ $rc -eq 137 ] && ! grep -q "$(sha k.json)" S2/custody/*.jsonl; then landed=$((landed + 1)); fi
-    bwv-redact --store S2 --full --spec k.json "$ID" >/dev/null || return 1
-    test $(grep -l "$(sha k.json)" "$(clip_path S2 "$ID")"-r*/manifest.json | wc -l) -eq 1 || return 1
+    if crash_kill_at_random $! window-ms && ! grep -q "$(sha k.json)" S2/custody/*.jsonl; then landed=$((landed + 1)); fi
+    # Either no derivative of this spec, or a whole one (its custody or expiry entry may be missing).
+    for d in $(grep -l "$(sha k.json)" "$(clip_path S2 "$ID")"-r*/manifest.json 2>/dev/null); do
+      d=${d%/manifest.json}
+      test -s $d/manifest.json.minisig && test "$(sha $d/video.mp4)" = "$(jget $d/manifest.json video sha256)" ||
+        { crash_fail "try $tries: $d is not whole"; exit 1; }
+    done
+    before=$(cat S2/custody/*.jsonl | sha256sum; find S2/clips S2/expiry | sort | sha256sum)
+    bwv-redact --store S2 --full --spec k.json "$ID" >/dev/null || { crash_fail "try $tries: the re-run failed"; exit 1; }
+    [ "$before" = "$(cat S2/custody/*.jsonl | sha256sum; find S2/clips S2/expiry | sort | sha256sum)" ] || echo $tries >>crash-reruns
+    test $(grep -l "$(sha k.json)" "$(clip_path S2 "$ID")"-r*/manifest.json | wc -l) -eq 1 || { crash_fail "try $tries: not one derivative"; exit 1; }
   done
-  echo "$landed of $tries kills landed mid-run" && test $landed -ge 3 &&
+  crash_summary bwv-redact $tries "landed-before-custody=$landed" &&
+  echo "$landed of $tries kills landed before the custody entry" &&
+  test "$(wc -l <crash-kills)" -ge '"$crash_runs"' &&
   test -z "$(ls S2/tmp)" &&
   bwv-verify --store S2
 '
+[ -e crash-summary ] && cat crash-summary
 
 test_done

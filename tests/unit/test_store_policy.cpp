@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -375,6 +376,30 @@ TEST_CASE("expiry_put and expiry_remove keep one entry per clip") {
   // No temp files anywhere in the index.
   for (const auto& day : names(tmp / "expiry"))
     for (const auto& n : names(tmp / "expiry" / day)) CHECK_FALSE(n.starts_with("."));
+}
+
+TEST_CASE("an expiry day that is a symbolic link is refused, and nothing is removed through it") {
+  TmpDir tmp;
+  const store::Store s = init(tmp / "s");
+  REQUIRE(store::expiry_put(s, k_id, k_start + 31 * k_day));
+  // A file outside the store named like an entry, and a day directory leading to it.
+  std::filesystem::create_directory(tmp / "outside");
+  put_file(tmp / "outside" / k_id, "not the store's");
+  std::filesystem::create_symlink(tmp / "outside", tmp / "s/expiry/2026-11-30");
+  const auto removed = store::expiry_remove(s, k_id);
+  REQUIRE_FALSE(removed);
+  CHECK(removed.error().code == Errc::check_failed);
+  CHECK(removed.error().subject == (tmp / "s/expiry/2026-11-30").string());
+  CHECK(contains(removed.error().message, "symbolic link"));
+  CHECK(get_file(tmp / "outside" / k_id) == "not the store's");
+  CHECK_FALSE(store::expiry_days_until(s, "2027-01-01"));
+  // Not a directory at all (a stray file): passed over, as readers pass over what is not theirs.
+  std::filesystem::remove(tmp / "s/expiry/2026-11-30");
+  put_file(tmp / "s/expiry/notes.txt", "x");
+  const auto days = store::expiry_days(s);
+  REQUIRE_MESSAGE(days, why(days));
+  CHECK(*days == std::vector<std::string>{"2026-12-25"});
+  CHECK(store::expiry_remove(s, k_id));
 }
 
 TEST_CASE("expiry_add puts the entry with a batch and leaves an existing one") {
