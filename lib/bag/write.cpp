@@ -41,7 +41,10 @@ Result<PayloadFile> copy_hashed(const fs::Path& from, const fs::Path& root, cons
                                 const std::function<void(std::uint64_t)>& advanced) {
   const fs::Path to = root / rel;
   BWV_CHECK(fs::make_dirs(root, to.parent_path().lexically_relative(root)));
-  return PayloadFile{rel, BWV_TRY(hash_file(from, &to, advanced))};
+  // Not PayloadFile{rel, BWV_TRY(...)}: GCC leaks what an initializer built before a statement
+  // expression returns out of it (ASan's leak check found this one).
+  auto hashes = BWV_TRY(hash_file(from, &to, advanced));
+  return PayloadFile{rel, std::move(hashes)};
 }
 
 std::string html_escape(std::string_view s) {
@@ -114,7 +117,7 @@ std::string index_html(const ExportOptions& o, const store::Store& store, const 
   for (const auto& c : chosen) {
     const auto& m = c.clip.manifest;
     h += "<section id=\"" + c.clip.id + "\">\n<h2>" + c.clip.id + " (" + c.role + ")</h2>\n";
-    h += "<video controls preload=\"metadata\" src=\"data/" + c.clip.id + "/video.mp4\"></video>\n<table>\n";
+    h += "<video controls preload=\"auto\" src=\"data/" + c.clip.id + "/video.mp4\"></video>\n<table>\n";
     auto row = [&h](std::string_view k, std::string_view v) {
       h += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>\n";
     };
@@ -257,7 +260,10 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
 
   // ---- the bag, made aside and put in place whole ----
   const fs::Path out = o.out.has_filename() ? o.out : o.out.parent_path();
-  const fs::Path tmp = out.parent_path() / ("." + out.filename().string() + ".tmp-" + fs::random_hex(4));
+  // Named HOST@PID so that the next export here removes what a killed one left.
+  const std::string stage_prefix = "." + out.filename().string() + ".tmp-";
+  fs::remove_stale_staging(out.parent_path(), stage_prefix, actor.host);
+  const fs::Path tmp = out.parent_path() / fs::staging_name(stage_prefix, actor.host, "");
   if (::mkdir(tmp.c_str(), 0755) != 0) return fail_errno(tmp, "mkdir", errno);
   fs::ScratchDir cleanup(tmp);
 
@@ -266,7 +272,8 @@ Result<ExportResult> export_bag(const store::Store& store, const custody::Actor&
     total += c.clip.manifest.video.size;
   std::vector<PayloadFile> payload;
   std::map<std::string, std::string> key_file_of;
-  BWV_CHECK(put(tmp, "keys/store.pub", BWV_TRY(fs::read_file(store.root() / "keys/store.pub", 65536))));
+  const std::string store_pub = BWV_TRY(fs::read_file(store.root() / "keys/store.pub", 65536));
+  BWV_CHECK(put(tmp, "keys/store.pub", store_pub));
   for (const auto& c : chosen) {
     const std::string dir = "data/" + c.clip.id;
     auto video = BWV_TRY(copy_hashed(c.clip.video(), tmp, dir + "/video.mp4", [&](std::uint64_t n) {

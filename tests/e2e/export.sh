@@ -299,8 +299,17 @@ test_expect_success 'bwv-verify --bag fails on the altered bags, added and remov
   bag_fails b6 "bwv-init --store ../other --organisation x >/dev/null && cp ../other/keys/store.pub keys/store.pub" &&
   grep -q "signature" err &&
   bag_fails b7 "ln -sf /etc/passwd data/$A-r1/video.mp4" &&
+  bag_fails b8 "rm -r keys && ln -s ../outside-keys keys" && grep -q "keys: a symbolic link" err &&
   test_must_fail --code 2 bwv-verify --bag bag "$A" 2>err && test_one_error_line err bwv-verify &&
   test_must_fail bwv-verify --bag no-such-bag 2>err && test_one_error_line err bwv-verify
+'
+
+test_expect_success 'bwv-verify --bag reads nothing through a linked directory (a FIFO there would block it)' '
+  mkdir outside && mkfifo outside/store.pub outside/hostname &&
+  cp -a bag b9 && rm -r b9/keys && ln -s ../outside b9/keys &&
+  echo "$(printf x | sha512sum | cut -c1-128)  keys/hostname" >>b9/tagmanifest-sha512.txt &&
+  rc=0 && timeout 20 bwv-verify --bag b9 2>err || rc=$? &&
+  test $rc -eq 1 && grep -q "b9/keys: a symbolic link" err
 '
 
 test_done
