@@ -82,8 +82,8 @@ Result<Internal> Internal::open(const fs::Path& dir, bool& created_key) {
     created_key = true;
   }
   // Refused when its mode lets anyone but the daemon's user read it (chmod 600).
-  auto key =
-      BWV_TRY(crypto::SecretKey::parse(BWV_TRY(crypto::read_secret_file(key_path)).view(), key_path, std::nullopt));
+  const crypto::SecretBytes key_text = BWV_TRY(crypto::read_secret_file(key_path));
+  auto key = BWV_TRY(crypto::SecretKey::parse(key_text.view(), key_path, std::nullopt));
   Internal in(dir, std::move(key));
   const fs::Path state = dir / k_state;
   if (BWV_TRY(fs::kind_of(state)) != fs::Kind::none) {

@@ -405,11 +405,27 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       custody_due.resize(already_due);
       receipt_due = already;
       for (const Candidate* c : already) BWV_CHECK(add_entries(*c, /*fresh=*/false));
+      // A clip's rename is durable only once its date directory is flushed, which the batch had
+      // not yet done: a clip whose directory cannot be flushed is neither recorded nor receipted
+      // here (the camera keeps it; a re-run finds it stored and completes it).
+      std::vector<const Candidate*> durable;
+      std::vector<fs::Path> synced, failed;
       for (const Candidate* c : fresh) {
+        const fs::Path parent = BWV_TRY(store.clip_dir(c->m.clip_id)).parent_path();
+        if (std::find(failed.begin(), failed.end(), parent) != failed.end()) continue;
+        if (std::find(synced.begin(), synced.end(), parent) == synced.end()) {
+          if (!fs::fsync_path(parent)) {
+            failed.push_back(parent);
+            continue;
+          }
+          synced.push_back(parent);
+        }
+        durable.push_back(c);
         BWV_CHECK(add_entries(*c, /*fresh=*/true));
         custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
         receipt_due.push_back(c);
       }
+      fresh = std::move(durable);
     }
     for (const auto& path : BWV_TRY(entries.commit()))
       if (auto it = index_claims.find(path); it != index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
