@@ -246,7 +246,7 @@ test_expect_success 'EIO reading a camera clip: bwv-pull reports that clip on on
   bwv-pull --store S ecam >pulled && echo $bad >want && test_cmp want pulled && bwv-verify --store S
 '
 
-test_expect_success 'camera storage full (shim) as a clip opens: bwv-camd exits 6 with one line; the next boot clears the stub and records' '
+test_expect_success 'camera storage full (shim) as a clip opens: bwv-camd exits 6 with one line; the next boot removes the header-only sealed file it left and records' '
   small_camd_config S CAMD >camd.json &&
   printf "%s\n" "00:00:00 power_on" "+2 dock" >first.txt &&
   bwv-camd sim --storage dcam --script first.txt --start 2026-11-24T07:00:00Z &&
