@@ -52,6 +52,10 @@ crash_kill_at_random() {
     echo $((window * 2 / 3 + 1)) >"$file"
   fi
   wait "$pid" 2>/dev/null || true
+  # libfaketime, preloaded, keeps a semaphore and a shared memory object named by its pid, removed
+  # at exit: a SIGKILL leaves them, and a later faketime(1) that gets the same pid fails on them
+  # ("sem_open: File exists").
+  rm -f -- "/dev/shm/sem.faketime_sem_$pid" "/dev/shm/faketime_shm_$pid"
   return $killed
 }
 
