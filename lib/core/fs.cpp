@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <dirent.h>
+#include <mutex>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
@@ -252,13 +253,32 @@ Result<void> rename(const Path& from, const Path& to) {
   return {};
 }
 
+// Filesystems (by device) seen refusing RENAME_NOREPLACE in this process. CephFS's clients answer
+// EINVAL only after a round trip that looks up the target in its (maybe shared, contended)
+// directory: asking once per filesystem halves the cost of each claim there.
+static std::mutex g_no_noreplace_mutex;
+static std::vector<dev_t> g_no_noreplace;
+
 Result<bool> rename_noreplace(const Path& from, const Path& to) {
-  // renameat2(RENAME_NOREPLACE) is not on every filesystem (NFS, some FUSE); rename(2) of a
-  // directory onto a non-empty directory fails with ENOTEMPTY/EEXIST, which is the same claim for
-  // bwv's staged clip directories, which are never empty.
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
-  if (errno == EEXIST || errno == ENOTEMPTY) return false;
-  if (errno != EINVAL && errno != ENOSYS) return fail_errno(to, "rename", errno);
+  // renameat2(RENAME_NOREPLACE) is not on every filesystem (NFS, CephFS, some FUSE); rename(2) of
+  // a directory onto a non-empty directory fails with ENOTEMPTY/EEXIST, which is the same claim
+  // for bwv's staged clip directories, which are never empty.
+  struct stat st {};
+  const bool known = ::lstat(from.c_str(), &st) == 0;
+  bool unsupported = false;
+  if (known) {
+    const std::lock_guard lock(g_no_noreplace_mutex);
+    unsupported = std::find(g_no_noreplace.begin(), g_no_noreplace.end(), st.st_dev) != g_no_noreplace.end();
+  }
+  if (!unsupported) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+    if (errno == EEXIST || errno == ENOTEMPTY) return false;
+    if (errno != EINVAL && errno != ENOSYS) return fail_errno(to, "rename", errno);
+    if (known) {
+      const std::lock_guard lock(g_no_noreplace_mutex);
+      g_no_noreplace.push_back(st.st_dev);
+    }
+  }
   if (::rename(from.c_str(), to.c_str()) == 0) return true;
   if (errno == EEXIST || errno == ENOTEMPTY) return false;
   return fail_errno(to, "rename", errno);
@@ -272,12 +292,14 @@ Result<void> sync_filesystem(const Path& path) {
 }
 
 Batch::~Batch() {
-  for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+  for (const auto& item : m_items)
+    if (!item.tmp.empty()) ::unlink(item.tmp.c_str());
 }
 
 Batch& Batch::operator=(Batch&& other) noexcept {
   if (this != &other) {
-    for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+    for (const auto& item : m_items)
+      if (!item.tmp.empty()) ::unlink(item.tmp.c_str());
     m_items = std::move(other.m_items);
     other.m_items.clear();
   }
@@ -285,9 +307,16 @@ Batch& Batch::operator=(Batch&& other) noexcept {
 }
 
 Result<void> Batch::add(const Path& path, std::string_view data, unsigned mode, bool exclusive) {
+  if (exclusive && data.empty()) {
+    // An empty file has no content to tear: created in place with O_EXCL at commit, it is one
+    // operation in its directory instead of three (temp, link, unlink), which matters where many
+    // hosts add entries to one directory (expiry/DAY on a shared filesystem).
+    m_items.push_back({Path(), path, true, mode});
+    return {};
+  }
   Path tmp;
   Fd fd = BWV_TRY(create_temp(path, mode, tmp));
-  m_items.push_back({tmp, path, exclusive});
+  m_items.push_back({tmp, path, exclusive, mode});
   return write_all(fd.get(), data.data(), data.size(), tmp);
 }
 
@@ -300,9 +329,18 @@ Result<std::vector<Path>> Batch::commit() {
     if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
   }
   BWV_CHECK(sync_filesystem(dirs.front()));
-  for (const auto& item : m_items) BWV_CHECK(fsync_path(item.tmp));
+  for (const auto& item : m_items)
+    if (!item.tmp.empty()) BWV_CHECK(fsync_path(item.tmp));
   for (const auto& item : m_items) {
-    if (!item.exclusive) {
+    if (item.tmp.empty()) {
+      Fd fd(::open(item.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, item.mode));
+      if (!fd) {
+        if (errno != EEXIST) return fail_errno(item.path, "create", errno);
+        existed.push_back(item.path);
+      } else if (::fchmod(fd.get(), item.mode) != 0) {
+        return fail_errno(item.path, "chmod", errno);
+      }
+    } else if (!item.exclusive) {
       BWV_CHECK(fs::rename(item.tmp, item.path));
     } else if (::link(item.tmp.c_str(), item.path.c_str()) != 0) {
       if (errno != EEXIST) return fail_errno(item.path, "link", errno);
@@ -310,7 +348,8 @@ Result<std::vector<Path>> Batch::commit() {
     }
   }
   for (const auto& dir : dirs) BWV_CHECK(fsync_path(dir));
-  for (const auto& item : m_items) ::unlink(item.tmp.c_str());
+  for (const auto& item : m_items)
+    if (!item.tmp.empty()) ::unlink(item.tmp.c_str());
   m_items.clear();
   return existed;
 }

@@ -81,7 +81,8 @@ public:
   Batch(Batch&&) = default;
   Batch& operator=(Batch&& other) noexcept;
   ~Batch();
-  // exclusive: the file is linked into place and an existing file is left as it is.
+  // exclusive: the file is linked into place (an empty one created in place) and an existing
+  // file is left as it is.
   Result<void> add(const Path& path, std::string_view data, unsigned mode = 0644, bool exclusive = false);
   // Returns the exclusive paths that already existed (their new content was dropped).
   Result<std::vector<Path>> commit();
@@ -89,9 +90,10 @@ public:
 
 private:
   struct Item {
-    Path tmp;
+    Path tmp; // empty: an empty exclusive file, created at commit
     Path path;
     bool exclusive;
+    unsigned mode;
   };
   std::vector<Item> m_items;
 };

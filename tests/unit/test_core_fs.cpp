@@ -355,7 +355,8 @@ TEST_CASE("Batch: destroyed without a commit, it leaves nothing") {
     REQUIRE(batch.add(tmp / "new", "data"));
     REQUIRE(batch.add(tmp / "kept", "replacement"));
     REQUIRE(batch.add(tmp / "entry", "", 0644, /*exclusive=*/true));
-    CHECK(names(tmp.path()).size() == 4); // three temp files beside "kept"
+    // Two temp files beside "kept"; the empty exclusive entry waits for the commit to exist.
+    CHECK(names(tmp.path()).size() == 3);
   }
   CHECK(names(tmp.path()) == std::vector<std::string>{"kept"});
   CHECK(get_file(tmp / "kept") == "old");
@@ -386,6 +387,32 @@ TEST_CASE("Batch: assigning over a batch with pending files leaves no temp file"
     REQUIRE(target.commit());
   }
   CHECK(names(tmp.path()) == std::vector<std::string>{"kept"});
+}
+
+TEST_CASE("Batch: an empty exclusive file is created in place at commit, with its mode") {
+  TmpDir tmp;
+  put_file(tmp / "taken", "first\n");
+  std::filesystem::create_symlink(tmp / "elsewhere", tmp / "linked");
+  fs::Batch batch;
+  REQUIRE(batch.add(tmp / "entry", "", 0640, /*exclusive=*/true));
+  REQUIRE(batch.add(tmp / "taken", "", 0644, /*exclusive=*/true));
+  REQUIRE(batch.add(tmp / "linked", "", 0644, /*exclusive=*/true));
+  CHECK(names(tmp.path()) == std::vector<std::string>{"linked", "taken"}); // no temp file
+  const auto existed = batch.commit();
+  REQUIRE_MESSAGE(existed, why(existed));
+  CHECK(*existed == std::vector<fs::Path>{tmp / "taken", tmp / "linked"});
+  CHECK(get_file(tmp / "entry").empty());
+  CHECK(mode_of(tmp / "entry") == 0640);
+  CHECK(get_file(tmp / "taken") == "first\n");
+  CHECK(fs::kind_of(tmp / "elsewhere") == fs::Kind::none); // the link was not followed
+  CHECK(names(tmp.path()) == std::vector<std::string>{"entry", "linked", "taken"});
+
+  // In a missing directory it fails at the commit, naming the directory or the path.
+  fs::Batch later;
+  REQUIRE(later.add(tmp / "absent/entry", "", 0644, /*exclusive=*/true));
+  const auto failed = later.commit();
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().subject.starts_with((tmp / "absent").string()));
 }
 
 TEST_CASE("Batch: a file in a missing directory is refused at add") {
