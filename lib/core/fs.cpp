@@ -291,6 +291,16 @@ Result<void> sync_filesystem(const Path& path) {
   return {};
 }
 
+Result<void> start_writeback(int fd, std::uint64_t offset, std::uint64_t length, const Path& path) {
+  if (length == 0) return {};
+  // WRITE alone neither waits nor collects a write error: fsync still reports it, on any
+  // descriptor of the file.
+  if (::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE) == 0)
+    return {};
+  if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == ESPIPE) return {};
+  return fail_errno(path, "start writing", errno);
+}
+
 Batch::~Batch() {
   for (const auto& item : m_items)
     if (!item.tmp.empty()) ::unlink(item.tmp.c_str());

@@ -70,6 +70,11 @@ Result<void> rename(const Path& from, const Path& to);
 Result<bool> rename_noreplace(const Path& from, const Path& to);
 // Flush every dirty page of the filesystem holding path (one flush for a batch of files).
 Result<void> sync_filesystem(const Path& path);
+// Starts writing [offset, offset + length) of an open file to its disk, without waiting
+// (sync_file_range SYNC_FILE_RANGE_WRITE), so that a later flush of a large file finds little
+// left to do. Nothing is durable until fsync: this only starts the writes sooner. A filesystem
+// that cannot do it (it has no page cache of its own, say) is left to its own pace.
+Result<void> start_writeback(int fd, std::uint64_t offset, std::uint64_t length, const Path& path);
 
 // Files made durable together: each is written under a temporary name beside its final one;
 // commit() flushes them all at once (one syncfs per filesystem, then an fsync of each, cheap by

@@ -39,7 +39,16 @@ struct Staged {
   fs::Path dir;
 };
 
-constexpr std::uint64_t k_commit_bytes = 256 << 20; // a run of staged clips flushed and claimed at once
+// A run of staged clips is flushed, claimed, recorded and receipted at once, while the next run is
+// staged.
+constexpr std::uint64_t k_commit_bytes = 256 << 20;
+// The staged video is hashed and written a slice at a time, while the slice is still in the
+// core's cache. Slices also keep the page cache to small folios: filling a megabyte folio
+// costs several times as much on some virtual machines (bench/pull).
+constexpr std::size_t k_write_slice = 256 << 10;
+// Each time this much of a staged video is written, its writing to disk is started, so that the
+// flush before the claim finds little left to do and the disk works while the cores decrypt.
+constexpr std::uint64_t k_writeback_bytes = 8 << 20;
 
 // An I/O error reading the camera's storage (a failing card, a flaky cable) is a problem with that
 // clip, which stays on the camera for the next pull; the other clips are still pulled. Errors on
@@ -77,7 +86,8 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
 }
 
 // Unseals a clip into dir/video.mp4, hashing as it goes, and writes the manifest and signature
-// beside it. Nothing is flushed here: the batch is flushed at once.
+// beside it. Nothing is made durable here (the run is flushed at once before its claim), but the
+// video's writing to disk is started as it grows.
 Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSecretKey& seal,
                    std::atomic<std::uint64_t>& done) {
   const std::string subject = c.files.sealed.string();
@@ -90,15 +100,22 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
   // locate damage later, so they cost nothing here.
   crypto::Sha256 hash;
   std::vector<unsigned char> plain;
-  std::uint64_t plain_total = 0, sealed_seen = reader.sealed_read();
+  std::uint64_t plain_total = 0, started = 0, sealed_seen = reader.sealed_read();
   while (BWV_TRY(from_camera(reader.next(plain)))) {
     plain_total += plain.size();
     if (plain_total > c.m.video.size)
       return fail(Errc::check_failed, c.files.id,
                   "video does not match its manifest: larger than its " +
                       std::to_string(c.m.video.size) + " bytes");
-    hash.update(plain.data(), plain.size());
-    BWV_CHECK(fs::write_all(out.get(), plain.data(), plain.size(), video));
+    for (std::size_t at = 0; at < plain.size(); at += k_write_slice) {
+      const std::size_t n = std::min(k_write_slice, plain.size() - at);
+      hash.update(plain.data() + at, n);
+      BWV_CHECK(fs::write_all(out.get(), plain.data() + at, n, video));
+    }
+    if (plain_total - started >= k_writeback_bytes) {
+      BWV_CHECK(fs::start_writeback(out.get(), started, plain_total - started, video));
+      started = plain_total;
+    }
     done += reader.sealed_read() - sealed_seen;
     sealed_seen = reader.sealed_read();
   }
@@ -112,6 +129,7 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
                     std::to_string(c.m.video.size));
   if (crypto::hex(hash.finish()) != c.m.video.sha256)
     return fail(Errc::check_failed, c.files.id, "video does not match its manifest: SHA-256 differs");
+  BWV_CHECK(fs::start_writeback(out.get(), started, plain_total - started, video));
   BWV_CHECK(fs::write_staged(dir / "manifest.json", c.manifest_bytes));
   BWV_CHECK(fs::write_staged(dir / "manifest.json.minisig", c.signature_text));
   return {};
@@ -166,7 +184,37 @@ private:
   std::vector<std::thread> m_threads;
 };
 
-// Staging directories of this host whose process is gone are leftovers of a crash.
+// The caller's events, one call at a time: the staging threads report progress while this
+// thread reports the rest.
+class SerialEvents : public PullEvents {
+public:
+  explicit SerialEvents(PullEvents& out) : m_out(out) {}
+  void ingested(const manifest::Manifest& m) override {
+    std::lock_guard lock(m_mutex);
+    m_out.ingested(m);
+  }
+  void receipted(const std::string& id) override {
+    std::lock_guard lock(m_mutex);
+    m_out.receipted(id);
+  }
+  void problem(const std::string& subject, const std::string& message) override {
+    std::lock_guard lock(m_mutex);
+    m_out.problem(subject, message);
+  }
+  void gap(const std::string& device, std::uint64_t after_seq, std::uint64_t before_seq) override {
+    std::lock_guard lock(m_mutex);
+    m_out.gap(device, after_seq, before_seq);
+  }
+  void progress(std::uint64_t bytes_done, std::uint64_t bytes_total) override {
+    std::lock_guard lock(m_mutex);
+    m_out.progress(bytes_done, bytes_total);
+  }
+
+private:
+  PullEvents& m_out;
+  std::mutex m_mutex;
+};
+
 json::Value ingest_details(const Candidate& c, const fs::Path& camera_dir) {
   json::Value d = json::Value::object();
   d["device"] = c.m.device;
@@ -182,7 +230,8 @@ json::Value ingest_details(const Candidate& c, const fs::Path& camera_dir) {
 } // namespace
 
 Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const custody::Actor& actor,
-                         const PullOptions& options, PullEvents& events) {
+                         const PullOptions& options, PullEvents& out) {
+  SerialEvents events(out);
   PullSummary summary;
   auto cam = BWV_TRY(camera::Storage::open(camera_dir));
   auto store_lock = BWV_TRY(store.lock_store(fs::Lock::Mode::shared, options.wait_seconds));
@@ -298,39 +347,79 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       prev = {c.m.seq, c.manifest_sha256};
     }
 
-    // Index and expiry entries of this device's clips, made durable together.
-    fs::Batch entries;
-    std::map<fs::Path, std::string> index_claims;
+    // What a run of clips needs once it is in place, made durable in this order: index and expiry
+    // entries, custody entries, receipts.
+    struct Pending {
+      fs::Batch entries;
+      std::map<fs::Path, std::string> index_claims;
+      std::vector<custody::NewEntry> custody;
+      std::vector<const Candidate*> receipts;
+      std::vector<const Candidate*> fresh; // stored by this pull
+    };
+    Pending pending;
     // fresh: stored by this pull, so it has no flags and no tombstone yet.
     auto add_entries = [&](const Candidate& c, bool fresh) -> Result<void> {
-      BWV_CHECK(store.index_add(entries, device, c.m.seq, c.m.clip_id));
-      index_claims[store.root() / "index" / device / std::to_string(c.m.seq)] = c.m.clip_id;
+      BWV_CHECK(store.index_add(pending.entries, device, c.m.seq, c.m.clip_id));
+      pending.index_claims[store.root() / "index" / device / std::to_string(c.m.seq)] = c.m.clip_id;
       ClipFlags flags;
       if (!fresh) {
         const StoredClip stored = BWV_TRY(store.load_clip(c.m.clip_id));
         if (BWV_TRY(Tombstone::load(stored))) return {}; // deleted by policy: no expiry entry
         flags = BWV_TRY(load_flags(store, c.m.clip_id));
       }
-      return expiry_add(entries, store, c.m.clip_id, retention_of(policy, c.m, flags).expires);
+      return expiry_add(pending.entries, store, c.m.clip_id, retention_of(policy, c.m, flags).expires);
+    };
+    // Already stored: complete what a crash may have left undone (index, expiry, custody), with
+    // the first run.
+    bool already_committed = false;
+    auto add_already = [&]() -> Result<void> {
+      for (const Candidate* c : already) {
+        BWV_CHECK(add_entries(*c, /*fresh=*/false));
+        if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
+          pending.custody.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
+        pending.receipts.push_back(c);
+      }
+      return {};
     };
 
-    // Already stored: complete what a crash may have left undone (index, expiry, custody).
-    std::vector<const Candidate*> receipt_due = already;
-    std::vector<const Candidate*> fresh;
-    std::vector<custody::NewEntry> custody_due;
-    for (const Candidate* c : already) {
-      BWV_CHECK(add_entries(*c, /*fresh=*/false));
-      if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
-        custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
-      bytes_done += c->sealed_size;
-    }
+    // Clips on record, reported once the device is done or stopped: the order of the lines is
+    // that of a pull recording everything at once (ingested, then receipted again).
+    std::vector<const Candidate*> ingested, receipted;
+    const crypto::PublicKey store_pub = sign_key.public_key();
+    auto commit = [&]() -> Result<void> {
+      Pending p = std::move(pending);
+      pending = Pending();
+      for (const auto& path : BWV_TRY(p.entries.commit()))
+        if (auto it = p.index_claims.find(path); it != p.index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
+      // Custody before receipts: a camera may delete a clip only once the store has recorded it.
+      BWV_CHECK(store.append_custody(actor, p.custody));
+      // Only now is a clip ingested: stored, indexed and on record.
+      ingested.insert(ingested.end(), p.fresh.begin(), p.fresh.end());
+      std::sort(p.receipts.begin(), p.receipts.end(),
+                [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
+      std::vector<std::pair<camera::Receipt, crypto::Signature>> receipts;
+      for (const Candidate* c : p.receipts) {
+        const bool is_already = std::find(already.begin(), already.end(), c) != already.end();
+        if (is_already && BWV_TRY(cam.has_receipt(c->m.clip_id, store_pub, c->manifest_sha256, c->m.video.sha256)))
+          continue;
+        camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id, std::time(nullptr)};
+        const std::string bytes = r.write();
+        receipts.emplace_back(r, crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
+                                              "receipt from bwv store " + store.config().store_id));
+        if (is_already) receipted.push_back(c);
+      }
+      return cam.write_receipts(receipts);
+    };
 
-    // Stage on every core while this thread flushes and claims each finished run of clips, in
-    // order: the disk writes one run while the cores decrypt the next.
+    BWV_CHECK(add_already());
+
+    // Stage on every core while this thread flushes, claims, records and receipts each finished
+    // run of clips, in order: the disk writes one run while the cores decrypt the next.
     std::vector<Staged> staged(to_stage.size());
     std::vector<std::optional<Error>> errors(to_stage.size());
     std::vector<std::uint64_t> sizes;
     for (const Candidate* c : to_stage) sizes.push_back(c->sealed_size);
+    for (const Candidate* c : already) bytes_done += c->sealed_size;
     Stager stager(sizes, jobs, [&](std::size_t i) {
       const Candidate& c = *to_stage[i];
       const fs::Path dir = store.staging_path(actor.host, c.m.clip_id);
@@ -342,121 +431,107 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       if (!r) errors[i] = r.error();
       events.progress(bytes_done, bytes_total);
     });
-    const std::size_t already_due = custody_due.size();
-    auto claim_all = [&]() -> Result<void> {
-      for (std::size_t begin = 0; begin < to_stage.size();) {
-        const std::size_t end = stager.wait(begin, k_commit_bytes);
-
-        // One flush for the batch's data; an fsync of each file as well, for filesystems whose
-        // syncfs is weaker than fsync (cheap once the data is on disk).
-        BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
-        std::vector<fs::Path> claimed_dirs;
-        for (std::size_t i = begin; i < end; ++i) {
-          const Candidate& c = *staged[i].c;
-          if (errors[i]) {
-            (void)fs::remove_tree(staged[i].dir);
-            if (errors[i]->code != Errc::check_failed) return std::unexpected(*errors[i]);
-            events.problem(errors[i]->subject, errors[i]->message + "; not ingested, left on the camera");
+    // Flushes and claims clips [begin, end), adding what they need to pending.
+    auto claim = [&](std::size_t begin, std::size_t end) -> Result<void> {
+      // One flush for the run's data; an fsync of each file as well, for filesystems whose
+      // syncfs is weaker than fsync (cheap once the data is on disk).
+      BWV_CHECK(fs::sync_filesystem(store.tmp_dir()));
+      std::vector<fs::Path> claimed_dirs;
+      for (std::size_t i = begin; i < end; ++i) {
+        const Candidate& c = *staged[i].c;
+        if (errors[i]) {
+          (void)fs::remove_tree(staged[i].dir);
+          if (errors[i]->code != Errc::check_failed) return std::unexpected(*errors[i]);
+          events.problem(errors[i]->subject, errors[i]->message + "; not ingested, left on the camera");
+          ++summary.refused;
+          continue;
+        }
+        for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
+          BWV_CHECK(fs::fsync_path(staged[i].dir / name));
+        BWV_CHECK(fs::fsync_path(staged[i].dir));
+        const std::string& id = c.m.clip_id;
+        const fs::Path final_dir = BWV_TRY(store.clip_dir(id));
+        BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
+        if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
+          // Another pull (another dock host) claimed it first: the same clip, or a refusal.
+          (void)fs::remove_tree(staged[i].dir);
+          const auto stored = BWV_TRY(store.load_clip(id));
+          if (stored.manifest_bytes != c.manifest_bytes) {
+            events.problem(id, "a different clip with this id is already in the store; refused");
             ++summary.refused;
             continue;
           }
-          for (const char* name : {"video.mp4", "manifest.json", "manifest.json.minisig"})
-            BWV_CHECK(fs::fsync_path(staged[i].dir / name));
-          BWV_CHECK(fs::fsync_path(staged[i].dir));
-          const std::string& id = c.m.clip_id;
-          const fs::Path final_dir = BWV_TRY(store.clip_dir(id));
-          BWV_CHECK(fs::make_dirs(store.root(), fs::Path("clips") / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2)));
-          if (!BWV_TRY(fs::rename_noreplace(staged[i].dir, final_dir))) {
-            // Another pull (another dock host) claimed it first: the same clip, or a refusal.
-            (void)fs::remove_tree(staged[i].dir);
-            const auto stored = BWV_TRY(store.load_clip(id));
-            if (stored.manifest_bytes != c.manifest_bytes) {
-              events.problem(id, "a different clip with this id is already in the store; refused");
-              ++summary.refused;
-              continue;
-            }
-            receipt_due.push_back(&c);
-            continue;
-          }
-          fresh.push_back(&c);
-          if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
-            claimed_dirs.push_back(final_dir.parent_path());
-          BWV_CHECK(add_entries(c, /*fresh=*/true));
-          custody_due.push_back({"ingest", id, ingest_details(c, camera_dir)});
-          receipt_due.push_back(&c);
+          pending.receipts.push_back(&c);
+          continue;
         }
-        for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
-        begin = end;
+        pending.fresh.push_back(&c);
+        if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
+          claimed_dirs.push_back(final_dir.parent_path());
+        BWV_CHECK(add_entries(c, /*fresh=*/true));
+        pending.custody.push_back({"ingest", id, ingest_details(c, camera_dir)});
+        pending.receipts.push_back(&c);
       }
+      for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
       return {};
     };
-    // A store error part-way (a full disk, a failing write or flush) stops the pull, but not
-    // before the clips already put in place are indexed and on record, as a rerun would do: the
-    // store is left consistent, and the camera gets their receipts. The staging is freed first
-    // (on a full disk, that is what makes room for the record).
-    std::optional<Error> stopped;
-    if (auto claimed = claim_all(); !claimed) {
-      stopped = claimed.error();
+    // Nothing more is staged, and what was is removed.
+    auto drop_staging = [&] {
       stager.stop();
       for (const auto& st : staged)
         if (st.c) (void)fs::remove_tree(st.dir);
-      entries = fs::Batch();
-      index_claims.clear();
-      custody_due.resize(already_due);
-      receipt_due = already;
-      for (const Candidate* c : already) BWV_CHECK(add_entries(*c, /*fresh=*/false));
-      // A clip's rename is durable only once its date directory is flushed, which the batch had
-      // not yet done: a clip whose directory cannot be flushed is neither recorded nor receipted
-      // here (the camera keeps it; a re-run finds it stored and completes it).
-      std::vector<const Candidate*> durable;
-      std::vector<fs::Path> synced, failed;
-      for (const Candidate* c : fresh) {
-        const fs::Path parent = BWV_TRY(store.clip_dir(c->m.clip_id)).parent_path();
-        if (std::find(failed.begin(), failed.end(), parent) != failed.end()) continue;
-        if (std::find(synced.begin(), synced.end(), parent) == synced.end()) {
-          if (!fs::fsync_path(parent)) {
-            failed.push_back(parent);
-            continue;
+    };
+    auto run_device = [&]() -> Result<void> {
+      for (std::size_t begin = 0; begin < to_stage.size();) {
+        const std::size_t end = stager.wait(begin, k_commit_bytes);
+        if (auto claimed = claim(begin, end); !claimed) {
+          // A store error part-way (a full disk, a failing write or flush) stops the pull, but not
+          // before the clips already put in place are indexed and on record, as a rerun would
+          // do: the store is left consistent, and the camera gets their receipts. The staging is
+          // freed first (on a full disk, that is what makes room for the record).
+          drop_staging();
+          const std::vector<const Candidate*> claimed_fresh = std::move(pending.fresh);
+          pending = Pending();
+          if (!already_committed) BWV_CHECK(add_already());
+          // A clip's rename is durable only once its date directory is flushed, which the run
+          // had not yet done: a clip whose directory cannot be flushed is neither recorded nor
+          // receipted here (the camera keeps it; a re-run finds it stored and completes it).
+          std::vector<fs::Path> synced, failed;
+          for (const Candidate* c : claimed_fresh) {
+            const fs::Path parent = BWV_TRY(store.clip_dir(c->m.clip_id)).parent_path();
+            if (std::find(failed.begin(), failed.end(), parent) != failed.end()) continue;
+            if (std::find(synced.begin(), synced.end(), parent) == synced.end()) {
+              if (!fs::fsync_path(parent)) {
+                failed.push_back(parent);
+                continue;
+              }
+              synced.push_back(parent);
+            }
+            BWV_CHECK(add_entries(*c, /*fresh=*/true));
+            pending.custody.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
+            pending.receipts.push_back(c);
+            pending.fresh.push_back(c);
           }
-          synced.push_back(parent);
+          BWV_CHECK(commit());
+          return std::unexpected(claimed.error());
         }
-        durable.push_back(c);
-        BWV_CHECK(add_entries(*c, /*fresh=*/true));
-        custody_due.push_back({"ingest", c->m.clip_id, ingest_details(*c, camera_dir)});
-        receipt_due.push_back(c);
+        BWV_CHECK(commit());
+        already_committed = true;
+        begin = end;
       }
-      fresh = std::move(durable);
-    }
-    for (const auto& path : BWV_TRY(entries.commit()))
-      if (auto it = index_claims.find(path); it != index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
-
-    // Custody before receipts: a camera may delete a clip only once the store has recorded it.
-    BWV_CHECK(store.append_custody(actor, custody_due));
-    // Only now is a clip ingested: stored, indexed and on record.
-    for (const Candidate* c : fresh) {
+      if (!already_committed) BWV_CHECK(commit());
+      return {};
+    };
+    const auto done = run_device();
+    if (!done) drop_staging();
+    for (const Candidate* c : ingested) {
       events.ingested(c->m);
       ++summary.ingested;
     }
-    std::sort(receipt_due.begin(), receipt_due.end(),
-              [](const Candidate* a, const Candidate* b) { return a->m.seq < b->m.seq; });
-    const crypto::PublicKey store_pub = sign_key.public_key();
-    std::vector<std::pair<camera::Receipt, crypto::Signature>> receipts;
-    for (const Candidate* c : receipt_due) {
-      const bool is_already = std::find(already.begin(), already.end(), c) != already.end();
-      if (is_already && BWV_TRY(cam.has_receipt(c->m.clip_id, store_pub, c->manifest_sha256, c->m.video.sha256)))
-        continue;
-      camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id,
-                        std::time(nullptr)};
-      const std::string bytes = r.write();
-      receipts.emplace_back(r, crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
-                                            "receipt from bwv store " + store.config().store_id));
-      if (is_already) {
-        events.receipted(c->m.clip_id);
-        ++summary.receipted;
-      }
+    for (const Candidate* c : receipted) {
+      events.receipted(c->m.clip_id);
+      ++summary.receipted;
     }
-    BWV_CHECK(cam.write_receipts(receipts));
-    if (stopped) return std::unexpected(*stopped);
+    if (!done) return std::unexpected(done.error());
   }
   events.progress(bytes_total, bytes_total);
   return summary;
