@@ -373,6 +373,15 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     // the first run.
     bool already_committed = false;
     auto add_already = [&]() -> Result<void> {
+      // The pull that stored them may have died between its rename and the flush of the date
+      // directory: flushed here, before anything lets the camera delete its copy.
+      std::vector<fs::Path> dirs;
+      for (const Candidate* c : already) {
+        const fs::Path parent = BWV_TRY(store.clip_dir(c->m.clip_id)).parent_path();
+        if (std::find(dirs.begin(), dirs.end(), parent) == dirs.end()) dirs.push_back(parent);
+      }
+      for (const auto& dir : dirs)
+        BWV_CHECK(fs::fsync_path(dir));
       for (const Candidate* c : already) {
         BWV_CHECK(add_entries(*c, /*fresh=*/false));
         if (!BWV_TRY(ingest_index.has(c->m.clip_id)))
@@ -390,7 +399,8 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       Pending p = std::move(pending);
       pending = Pending();
       for (const auto& path : BWV_TRY(p.entries.commit()))
-        if (auto it = p.index_claims.find(path); it != p.index_claims.end()) BWV_CHECK(store.check_index(path, it->second));
+        if (auto it = p.index_claims.find(path); it != p.index_claims.end())
+          BWV_CHECK(store.check_index(path, it->second));
       // Custody before receipts: a camera may delete a clip only once the store has recorded it.
       BWV_CHECK(store.append_custody(actor, p.custody));
       // Only now is a clip ingested: stored, indexed and on record.
@@ -404,7 +414,8 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
           continue;
         camera::Receipt r{c->m.clip_id, c->manifest_sha256, c->m.video.sha256, store_key_id, std::time(nullptr)};
         const std::string bytes = r.write();
-        receipts.emplace_back(r, crypto::sign(sign_key, bytes, "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
+        receipts.emplace_back(r, crypto::sign(sign_key, bytes,
+                                              "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
                                               "receipt from bwv store " + store.config().store_id));
         if (is_already) receipted.push_back(c);
       }
@@ -461,6 +472,9 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
             ++summary.refused;
             continue;
           }
+          // Its rename may not be flushed yet by the pull that made it: flushed below.
+          if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
+            claimed_dirs.push_back(final_dir.parent_path());
           pending.receipts.push_back(&c);
           continue;
         }
@@ -471,7 +485,8 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         pending.custody.push_back({"ingest", id, ingest_details(c, camera_dir)});
         pending.receipts.push_back(&c);
       }
-      for (const auto& dir : claimed_dirs) BWV_CHECK(fs::fsync_path(dir));
+      for (const auto& dir : claimed_dirs)
+        BWV_CHECK(fs::fsync_path(dir));
       return {};
     };
     // Nothing more is staged, and what was is removed.
