@@ -74,12 +74,14 @@ public:
 };
 
 // A store with one trusted camera, filled the real way: the camera records, bwv pulls.
-// Clips start from t0, tomorrow at 10:00 UTC: the clock check compares `now` with the custody
-// entries, which carry the real time, so every `now` given to retain must be later than the clock.
+// Clips start from t0, yesterday at 10:00 UTC: never ahead of the host's clock (tomorrow's 10:00
+// was more than a day ahead before 10:00, and pull said so). The clock check compares `now` with
+// the custody entries, which carry the real time, so every `now` given to retain must be later
+// than the clock: days after t0.
 struct Bench {
   EnvGuard host_guard{"BWV_HOST"};
   TmpDir tmp;
-  std::time_t t0 = (std::time(nullptr) / k_day + 1) * k_day + 10 * 3600;
+  std::time_t t0 = (std::time(nullptr) / k_day - 1) * k_day + 10 * 3600;
   custody::Actor actor;
   crypto::SecretKey device = crypto::SecretKey::generate();
   std::optional<store::Store> store;
