@@ -265,6 +265,7 @@ Result<bool> rename_noreplace(const Path& from, const Path& to) {
   // for bwv's staged clip directories, which are never empty.
   struct stat st {};
   const bool known = ::lstat(from.c_str(), &st) == 0;
+  if (!known) return fail_errno(from, "rename", errno);
   bool unsupported = false;
   if (known) {
     const std::lock_guard lock(g_no_noreplace_mutex);
@@ -279,6 +280,8 @@ Result<bool> rename_noreplace(const Path& from, const Path& to) {
       g_no_noreplace.push_back(st.st_dev);
     }
   }
+  // Only a directory: rename(2) would replace a file at `to`.
+  if (!S_ISDIR(st.st_mode)) return fail(Errc::internal, to, "cannot rename without replacing on this filesystem");
   if (::rename(from.c_str(), to.c_str()) == 0) return true;
   if (errno == EEXIST || errno == ENOTEMPTY) return false;
   return fail_errno(to, "rename", errno);

@@ -66,7 +66,9 @@ Result<std::vector<std::string>> list_dir(const Path& path);
 Result<void> remove_tree(const Path& path);
 Result<void> remove_file(const Path& path);
 Result<void> rename(const Path& from, const Path& to);
-// Rename a directory only if nothing is at to; false if something is (the claim was lost).
+// Rename a directory only if nothing is at to; false if something is (the claim was lost). Where
+// the filesystem cannot refuse to replace (CephFS, NFS), rename(2) still refuses a non-empty
+// directory at `to` but replaces an empty one: the directories bwv claims with are never empty.
 Result<bool> rename_noreplace(const Path& from, const Path& to);
 // Flush every dirty page of the filesystem holding path (one flush for a batch of files).
 Result<void> sync_filesystem(const Path& path);

@@ -417,9 +417,12 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         receipts.emplace_back(r, crypto::sign(sign_key, bytes,
                                               "bwv-receipt " + c->m.clip_id + " " + crypto::sha256_hex(bytes),
                                               "receipt from bwv store " + store.config().store_id));
-        if (is_already) receipted.push_back(c);
       }
-      return cam.write_receipts(receipts);
+      BWV_CHECK(cam.write_receipts(receipts));
+      for (const auto& [r, sig] : receipts)
+        for (const Candidate* c : already)
+          if (c->m.clip_id == r.clip_id) receipted.push_back(c);
+      return {};
     };
 
     BWV_CHECK(add_already());
@@ -472,10 +475,9 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
             ++summary.refused;
             continue;
           }
-          // Its rename may not be flushed yet by the pull that made it: flushed below.
-          if (std::find(claimed_dirs.begin(), claimed_dirs.end(), final_dir.parent_path()) == claimed_dirs.end())
-            claimed_dirs.push_back(final_dir.parent_path());
-          pending.receipts.push_back(&c);
+          // Not receipted here: the pull that claimed it records and receipts it, or, if it died
+          // first, the next pull finds it stored and completes it under the device lock. (Only
+          // where locks fail can two pulls of one device get this far.)
           continue;
         }
         pending.fresh.push_back(&c);
