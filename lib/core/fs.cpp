@@ -264,10 +264,9 @@ Result<bool> rename_noreplace(const Path& from, const Path& to) {
   // a directory onto a non-empty directory fails with ENOTEMPTY/EEXIST, which is the same claim
   // for bwv's staged clip directories, which are never empty.
   struct stat st {};
-  const bool known = ::lstat(from.c_str(), &st) == 0;
-  if (!known) return fail_errno(from, "rename", errno);
-  bool unsupported = false;
-  if (known) {
+  if (::lstat(from.c_str(), &st) != 0) return fail_errno(from, "rename", errno);
+  bool unsupported;
+  {
     const std::lock_guard lock(g_no_noreplace_mutex);
     unsupported = std::find(g_no_noreplace.begin(), g_no_noreplace.end(), st.st_dev) != g_no_noreplace.end();
   }
@@ -275,10 +274,8 @@ Result<bool> rename_noreplace(const Path& from, const Path& to) {
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
     if (errno == EEXIST || errno == ENOTEMPTY) return false;
     if (errno != EINVAL && errno != ENOSYS) return fail_errno(to, "rename", errno);
-    if (known) {
-      const std::lock_guard lock(g_no_noreplace_mutex);
-      g_no_noreplace.push_back(st.st_dev);
-    }
+    const std::lock_guard lock(g_no_noreplace_mutex);
+    g_no_noreplace.push_back(st.st_dev);
   }
   // Only a directory: rename(2) would replace a file at `to`.
   if (!S_ISDIR(st.st_mode)) return fail(Errc::internal, to, "cannot rename without replacing on this filesystem");
