@@ -2,6 +2,9 @@
 
 #include "core/text.hpp"
 
+#include <openssl/evp.h>
+
+#include <climits>
 #include <cstring>
 
 namespace bwv::crypto {
@@ -170,6 +173,51 @@ Result<std::size_t> Unsealer::record_length(const unsigned char* prefix, const s
   return n;
 }
 
+void Unsealer::CipherCtxFree::operator()(evp_cipher_ctx_st* ctx) const {
+  EVP_CIPHER_CTX_free(ctx); // cleanses the key schedule it holds
+}
+
+// A secretstream record is RFC 8439's ChaCha20-Poly1305 with the state's key and 12-byte nonce,
+// over one 64-byte block holding the tag (keystream block 1) and then the message (blocks 2 on),
+// but for the padding after the ciphertext: libsodium pads by mlen % 16 bytes where RFC 8439 pads
+// by -(64 + mlen) % 16. The two agree when mlen is a multiple of 8, as every full record is, and
+// those records go through OpenSSL's stitched ChaCha20-Poly1305, which opens them two to three
+// times as fast as libsodium here (decryption was the largest cost of bwv-pull). The state then
+// moves on exactly as crypto_secretstream_xchacha20poly1305_pull moves it (counter and inner
+// nonce are libsodium's private names). False when the record is forged, and then plain is zeroed.
+bool Unsealer::pull_stitched(const unsigned char* ad, std::size_t ad_size, const unsigned char* c, std::size_t n,
+                             unsigned char* plain, unsigned char& tag) {
+  constexpr std::size_t counter_bytes = 4, inonce_bytes = 8;
+  auto* st = state();
+  // The ciphertext of the tag block is its one sent byte, then keystream: the tag was pushed in a
+  // block of zeros.
+  unsigned char block[64] = {};
+  crypto_stream_chacha20_ietf_xor_ic(block, block, sizeof block, st->nonce, 1, st->k);
+  block[0] = c[0];
+  unsigned char opened[64] = {};
+  const unsigned char* mac = c + 1 + n;
+  int len = 0;
+  const bool ok = EVP_DecryptInit_ex(m_ctx.get(), EVP_chacha20_poly1305(), nullptr, st->k, st->nonce) == 1 &&
+                  EVP_DecryptUpdate(m_ctx.get(), nullptr, &len, ad, static_cast<int>(ad_size)) == 1 &&
+                  EVP_DecryptUpdate(m_ctx.get(), opened, &len, block, sizeof block) == 1 &&
+                  EVP_DecryptUpdate(m_ctx.get(), plain, &len, c + 1, static_cast<int>(n)) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(m_ctx.get(), EVP_CTRL_AEAD_SET_TAG, 16, const_cast<unsigned char*>(mac)) == 1 &&
+                  EVP_DecryptFinal_ex(m_ctx.get(), block, &len) == 1;
+  tag = opened[0];
+  sodium_memzero(block, sizeof block);
+  sodium_memzero(opened, sizeof opened);
+  if (!ok) {
+    sodium_memzero(plain, n);
+    return false;
+  }
+  for (std::size_t i = 0; i < inonce_bytes; ++i)
+    st->nonce[counter_bytes + i] ^= mac[i];
+  sodium_increment(st->nonce, counter_bytes);
+  if ((tag & crypto_secretstream_xchacha20poly1305_TAG_REKEY) != 0 || sodium_is_zero(st->nonce, counter_bytes))
+    crypto_secretstream_xchacha20poly1305_rekey(st);
+  return true;
+}
+
 Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsigned char* plain,
                             bool& final, const std::string& subject) {
   unsigned long long plain_len = 0;
@@ -177,12 +225,20 @@ Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsig
   unsigned char ad[k_ad_size + k_seal_length_size];
   std::memcpy(ad, m_ad.data(), k_ad_size);
   if (size >= k_seal_length_size) std::memcpy(ad + k_ad_size, record, k_seal_length_size);
-  if (size < k_seal_length_size + k_seal_abytes ||
-      get_le32(record) != size - k_seal_length_size - k_seal_abytes ||
-      crypto_secretstream_xchacha20poly1305_pull(state(), plain, &plain_len, &tag,
-                                                 record + k_seal_length_size,
-                                                 size - k_seal_length_size, ad, sizeof ad) != 0)
+  const auto forged = [&] {
     return fail(Errc::check_failed, subject, "sealed data is damaged or forged (authentication failed)");
+  };
+  if (size < k_seal_length_size + k_seal_abytes || get_le32(record) != size - k_seal_length_size - k_seal_abytes)
+    return forged();
+  const std::size_t n = size - k_seal_length_size - k_seal_abytes;
+  // A context OpenSSL cannot allocate leaves the record to libsodium.
+  if (n % 8 == 0 && n > 0 && n <= INT_MAX && !m_ctx) m_ctx.reset(EVP_CIPHER_CTX_new());
+  if (n % 8 == 0 && n > 0 && n <= INT_MAX && m_ctx) {
+    if (!pull_stitched(ad, sizeof ad, record + k_seal_length_size, n, plain, tag)) return forged();
+  } else if (crypto_secretstream_xchacha20poly1305_pull(state(), plain, &plain_len, &tag, record + k_seal_length_size,
+                                                        size - k_seal_length_size, ad, sizeof ad) != 0) {
+    return forged();
+  }
   final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
   return {};
 }

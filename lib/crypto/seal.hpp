@@ -9,8 +9,11 @@
 #include <sodium.h>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_cipher_ctx_st; // OpenSSL's EVP_CIPHER_CTX, kept out of this header
 
 namespace bwv::crypto {
 
@@ -86,8 +89,15 @@ private:
   crypto_secretstream_xchacha20poly1305_state* state() {
     return reinterpret_cast<crypto_secretstream_xchacha20poly1305_state*>(m_state.data());
   }
+  bool pull_stitched(const unsigned char* ad, std::size_t ad_size, const unsigned char* c, std::size_t n,
+                     unsigned char* plain, unsigned char& tag);
+  struct CipherCtxFree {
+    void operator()(evp_cipher_ctx_st* ctx) const;
+  };
   std::string m_ad;
   std::size_t m_max = 0;
+  // OpenSSL's ChaCha20-Poly1305, made once and re-keyed for each record (see pull_stitched).
+  std::unique_ptr<evp_cipher_ctx_st, CipherCtxFree> m_ctx;
   // The state holds the unsealed stream key: guarded memory, moved by pointer, never copied.
   SecretBytes m_state{sizeof(crypto_secretstream_xchacha20poly1305_state)};
 };

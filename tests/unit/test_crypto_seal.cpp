@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -182,6 +183,89 @@ TEST_CASE("records of varied sizes round trip, an empty one included") {
     REQUIRE_MESSAGE(single, why(single));
     CHECK((single->records == one));
     CHECK(single->final_last);
+  }
+}
+
+// Records whose length is a multiple of 8 are opened by OpenSSL's ChaCha20-Poly1305, the others
+// by libsodium (seal.cpp says why): every length from 0 to 300 and around the chunk size, in one
+// stream, so each path hands the state on to the other.
+TEST_CASE("every record length opens, through either decryption path") {
+  const auto sk = crypto::SealSecretKey::generate();
+  std::vector<std::string> records;
+  for (std::size_t n = 0; n <= 300; ++n)
+    records.push_back(test::random_bytes(n));
+  for (std::size_t n : {MiB - 9, MiB - 8, MiB - 1, MiB, std::size_t(65536 + 4), std::size_t(65536 + 8)})
+    records.push_back(test::random_bytes(n));
+  records.push_back(test::random_bytes(16)); // the final record on the OpenSSL path
+  const auto opened = unseal(seal_records(records, sk.public_key()), sk);
+  REQUIRE_MESSAGE(opened, why(opened));
+  CHECK((opened->records == records));
+  CHECK(opened->finals == 1);
+  CHECK(opened->final_last);
+}
+
+// Sealer writes only plain and final tags; a stream pushed with libsodium directly carries the
+// others, and the rekey one changes the key the next records are opened with.
+TEST_CASE("push and rekey tags are followed on both decryption paths") {
+  const auto sk = crypto::SealSecretKey::generate();
+  const auto pub = sk.public_key();
+  unsigned char stream_key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+  crypto_secretstream_xchacha20poly1305_keygen(stream_key);
+  std::string file = "BWVSEAL2" + std::string(reinterpret_cast<const char*>(pub.id.data()), 8) + le32(4096);
+  file.resize(crypto::k_seal_header_size);
+  auto* h = reinterpret_cast<unsigned char*>(file.data());
+  crypto_box_seal(h + 20, stream_key, sizeof stream_key, pub.pk.data());
+  crypto_secretstream_xchacha20poly1305_state st;
+  REQUIRE(crypto_secretstream_xchacha20poly1305_init_push(&st, h + 100, stream_key) == 0);
+  const unsigned char push_tag = crypto_secretstream_xchacha20poly1305_TAG_PUSH,
+                      rekey = crypto_secretstream_xchacha20poly1305_TAG_REKEY,
+                      final = crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  const std::vector<std::pair<std::size_t, unsigned char>> plan = {
+      {64, 0},       {64, rekey}, {64, 0},   {33, rekey}, {40, 0},    {4096, push_tag},
+      {4095, rekey}, {8, rekey},  {4096, 0}, {0, rekey},  {24, final}};
+  std::vector<std::string> records;
+  for (const auto& [n, tag] : plan) {
+    records.push_back(test::random_bytes(n));
+    const std::string prefix = le32(static_cast<std::uint32_t>(n));
+    const std::string ad = file.substr(0, 20) + prefix;
+    std::string c(n + crypto::k_seal_abytes, '\0');
+    crypto_secretstream_xchacha20poly1305_push(&st, reinterpret_cast<unsigned char*>(c.data()), nullptr,
+                                               bytes(records.back()), n, bytes(ad), ad.size(), tag);
+    file += prefix + c;
+  }
+  sodium_memzero(stream_key, sizeof stream_key);
+  const auto opened = unseal(file, sk);
+  REQUIRE_MESSAGE(opened, why(opened));
+  CHECK((opened->records == records));
+  CHECK(opened->finals == 1);
+  CHECK(opened->final_last);
+}
+
+TEST_CASE("a refused record leaves no plaintext behind, on either decryption path") {
+  const auto sk = crypto::SealSecretKey::generate();
+  for (std::size_t n : {std::size_t(4096), std::size_t(4095)}) {
+    const std::string file = seal(test::random_bytes(n), sk.public_key(), 4096);
+    const std::string record = file.substr(crypto::k_seal_header_size);
+    // The tag byte, the first and last ciphertext bytes, and the first and last of the MAC.
+    for (std::size_t at : {std::size_t(4), std::size_t(5), 4 + n, 5 + n, record.size() - 1}) {
+      CAPTURE(n);
+      CAPTURE(at);
+      std::string damaged = record;
+      damaged[at] = static_cast<char>(damaged[at] ^ 0x80);
+      auto u = crypto::Unsealer::open(sk, file, "s");
+      REQUIRE(u);
+      std::vector<unsigned char> plain(4096, 0xaa);
+      bool final = false;
+      const auto r = u->pull(bytes(damaged), damaged.size(), plain.data(), final, "s");
+      REQUIRE_FALSE(r);
+      CHECK(contains(r.error().message, "authentication failed"));
+      // libsodium checks before it decrypts, and OpenSSL's output is zeroed after.
+      CHECK(std::all_of(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(n),
+                        [](unsigned char b) { return b == 0 || b == 0xaa; }));
+      // The state did not move: the record as sealed still opens.
+      REQUIRE(u->pull(bytes(record), record.size(), plain.data(), final, "s"));
+      CHECK(final);
+    }
   }
 }
 
