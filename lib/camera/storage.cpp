@@ -112,34 +112,50 @@ Result<manifest::Video> SealedWriter::finish() {
   return m_hasher.finish();
 }
 
-Result<SealedReader> SealedReader::open(const fs::Path& path, const crypto::SealSecretKey& key) {
+Result<SealedReader> SealedReader::open(const fs::Path& path, const crypto::SealSecretKey& key,
+                                        std::vector<unsigned char>* buffer) {
   fs::Fd fd = BWV_TRY(fs::open_regular(path));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   std::string header(crypto::k_seal_header_size, '\0');
   if (BWV_TRY(fs::read_full(fd.get(), header.data(), header.size(), path)) != header.size())
     return fail(Errc::check_failed, path, "truncated sealed file");
   auto u = BWV_TRY(crypto::Unsealer::open(key, header, path.string()));
-  SealedReader r(path, std::move(fd), std::move(u));
+  SealedReader r(path, std::move(fd), std::move(u), buffer);
   r.m_read = header.size();
   return r;
 }
 
-Result<bool> SealedReader::next(std::vector<unsigned char>& plain) {
+Result<std::optional<std::size_t>> SealedReader::read_record() {
   const std::string subject = m_path.string();
   unsigned char prefix[crypto::k_seal_length_size];
   const std::size_t got = BWV_TRY(fs::read_full(m_fd.get(), prefix, sizeof prefix, m_path));
-  if (got == 0) return false;
+  if (got == 0) return std::nullopt;
   if (m_final) return fail(Errc::check_failed, subject, "data after the final record");
   if (got != sizeof prefix) return fail(Errc::check_failed, subject, "truncated sealed file (a cut record)");
   const std::size_t n = BWV_TRY(m_unsealer.record_length(prefix, subject));
-  m_cipher.resize(sizeof prefix + n + crypto::k_seal_abytes);
-  std::memcpy(m_cipher.data(), prefix, sizeof prefix);
-  const std::size_t body = m_cipher.size() - sizeof prefix;
-  if (BWV_TRY(fs::read_full(m_fd.get(), m_cipher.data() + sizeof prefix, body, m_path)) != body)
+  auto& c = cipher();
+  c.resize(sizeof prefix + n + crypto::k_seal_abytes);
+  std::memcpy(c.data(), prefix, sizeof prefix);
+  const std::size_t body = c.size() - sizeof prefix;
+  if (BWV_TRY(fs::read_full(m_fd.get(), c.data() + sizeof prefix, body, m_path)) != body)
     return fail(Errc::check_failed, subject, "truncated sealed file (a cut record)");
-  plain.resize(n);
-  BWV_CHECK(m_unsealer.pull(m_cipher.data(), m_cipher.size(), plain.data(), m_final, subject));
-  m_read += m_cipher.size();
+  return n;
+}
+
+Result<std::optional<std::size_t>> SealedReader::next(unsigned char* plain) {
+  const auto n = BWV_TRY(read_record());
+  if (!n) return std::nullopt;
+  BWV_CHECK(m_unsealer.pull(cipher().data(), cipher().size(), plain, m_final, m_path.string()));
+  m_read += cipher().size();
+  return n;
+}
+
+Result<bool> SealedReader::next(std::vector<unsigned char>& plain) {
+  const auto n = BWV_TRY(read_record());
+  if (!n) return false;
+  plain.resize(*n);
+  BWV_CHECK(m_unsealer.pull(cipher().data(), cipher().size(), plain.data(), m_final, m_path.string()));
+  m_read += cipher().size();
   return true;
 }
 

@@ -61,21 +61,32 @@ private:
 // Reads a sealed file record by record.
 class SealedReader {
 public:
-  static Result<SealedReader> open(const fs::Path& path, const crypto::SealSecretKey& key);
+  // buffer, when given, holds each record as it is read and must outlive the reader: one buffer
+  // for file after file is memory that stays warm.
+  static Result<SealedReader> open(const fs::Path& path, const crypto::SealSecretKey& key,
+                                   std::vector<unsigned char>* buffer = nullptr);
   // The next record's plaintext into plain (resized), or false at the end of the file. An end
   // before the final record is reported by final_seen() staying false, not as an error: only a
   // recovered clip may end so, and only the caller knows whether it is one.
   Result<bool> next(std::vector<unsigned char>& plain);
+  // The same into plain, which has room for max_record() bytes: the record's length, or nothing
+  // at the end of the file.
+  Result<std::optional<std::size_t>> next(unsigned char* plain);
+  std::size_t max_record() const { return m_unsealer.max_record(); }
   bool final_seen() const { return m_final; }
   std::uint64_t sealed_read() const { return m_read; }
 
 private:
-  SealedReader(fs::Path path, fs::Fd fd, crypto::Unsealer u)
-      : m_path(std::move(path)), m_fd(std::move(fd)), m_unsealer(std::move(u)) {}
+  // Reads the next record into cipher(): its plaintext length, or nothing at the end.
+  Result<std::optional<std::size_t>> read_record();
+  SealedReader(fs::Path path, fs::Fd fd, crypto::Unsealer u, std::vector<unsigned char>* buffer)
+      : m_path(std::move(path)), m_fd(std::move(fd)), m_unsealer(std::move(u)), m_buffer(buffer) {}
+  std::vector<unsigned char>& cipher() { return m_buffer ? *m_buffer : m_own; }
   fs::Path m_path;
   fs::Fd m_fd;
   crypto::Unsealer m_unsealer;
-  std::vector<unsigned char> m_cipher;
+  std::vector<unsigned char>* m_buffer;
+  std::vector<unsigned char> m_own;
   bool m_final = false;
   std::uint64_t m_read = 0;
 };

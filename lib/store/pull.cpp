@@ -42,13 +42,6 @@ struct Staged {
 // A run of staged clips is flushed, claimed, recorded and receipted at once, while the next run is
 // staged.
 constexpr std::uint64_t k_commit_bytes = 256 << 20;
-// The staged video is hashed and written a slice at a time, while the slice is still in the
-// core's cache. Slices also keep the page cache to small folios: filling a megabyte folio
-// costs several times as much on some virtual machines (bench/pull).
-constexpr std::size_t k_write_slice = 256 << 10;
-// Each time this much of a staged video is written, its writing to disk is started, so that the
-// flush before the claim finds little left to do and the disk works while the cores decrypt.
-constexpr std::uint64_t k_writeback_bytes = 8 << 20;
 
 // An I/O error reading the camera's storage (a failing card, a flaky cable) is a problem with that
 // clip, which stays on the camera for the next pull; the other clips are still pulled. Errors on
@@ -85,37 +78,36 @@ Result<Candidate> read_candidate(const Store& store, const camera::ClipFiles& f)
   return c;
 }
 
+// A staging thread's buffers, kept from clip to clip: fresh memory costs page faults, which are
+// slow on virtual machines.
+struct StageBuffers {
+  std::vector<unsigned char> sealed;
+  fs::DirectWriter out;
+};
+
 // Unseals a clip into dir/video.mp4, hashing as it goes, and writes the manifest and signature
 // beside it. Nothing is made durable here (the run is flushed at once before its claim), but the
-// video's writing to disk is started as it grows.
+// video goes to disk as it grows (fs::DirectWriter).
 Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSecretKey& seal,
-                   std::atomic<std::uint64_t>& done) {
+                   std::atomic<std::uint64_t>& done, StageBuffers& buffers) {
   const std::string subject = c.files.sealed.string();
-  auto reader = BWV_TRY(from_camera(camera::SealedReader::open(c.files.sealed, seal)));
+  auto reader = BWV_TRY(from_camera(camera::SealedReader::open(c.files.sealed, seal, &buffers.sealed)));
 
   const fs::Path video = dir / "video.mp4";
-  fs::Fd out(::open(video.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!out) return fail_errno(video, "create", errno);
+  fs::DirectWriter& out = buffers.out;
+  BWV_CHECK(out.create(video, reader.max_record()));
   // The whole-file SHA-256 is what binds the video to the signed manifest; the chunk hashes only
   // locate damage later, so they cost nothing here.
   crypto::Sha256 hash;
-  std::vector<unsigned char> plain;
-  std::uint64_t plain_total = 0, started = 0, sealed_seen = reader.sealed_read();
-  while (BWV_TRY(from_camera(reader.next(plain)))) {
-    plain_total += plain.size();
+  std::uint64_t plain_total = 0, sealed_seen = reader.sealed_read();
+  while (const auto n = BWV_TRY(from_camera(reader.next(out.space())))) {
+    plain_total += *n;
     if (plain_total > c.m.video.size)
       return fail(Errc::check_failed, c.files.id,
                   "video does not match its manifest: larger than its " +
                       std::to_string(c.m.video.size) + " bytes");
-    for (std::size_t at = 0; at < plain.size(); at += k_write_slice) {
-      const std::size_t n = std::min(k_write_slice, plain.size() - at);
-      hash.update(plain.data() + at, n);
-      BWV_CHECK(fs::write_all(out.get(), plain.data() + at, n, video));
-    }
-    if (plain_total - started >= k_writeback_bytes) {
-      BWV_CHECK(fs::start_writeback(out.get(), started, plain_total - started, video));
-      started = plain_total;
-    }
+    hash.update(out.space(), *n);
+    BWV_CHECK(out.commit(*n));
     done += reader.sealed_read() - sealed_seen;
     sealed_seen = reader.sealed_read();
   }
@@ -129,22 +121,24 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
                     std::to_string(c.m.video.size));
   if (crypto::hex(hash.finish()) != c.m.video.sha256)
     return fail(Errc::check_failed, c.files.id, "video does not match its manifest: SHA-256 differs");
-  BWV_CHECK(fs::start_writeback(out.get(), started, plain_total - started, video));
+  BWV_CHECK(out.finish());
   BWV_CHECK(fs::write_staged(dir / "manifest.json", c.manifest_bytes));
   BWV_CHECK(fs::write_staged(dir / "manifest.json.minisig", c.signature_text));
   return {};
 }
 
-// Runs stage_one(i) for every clip on worker threads, taking clips in order, while the caller
-// waits for runs of finished clips to commit. Stops and joins its threads when destroyed (also
-// when the caller returns early with an error).
+// Runs stage_one(i, t) for every clip i on worker threads t, taking clips in order, while the
+// caller waits for runs of finished clips to commit. Stops and joins its threads when destroyed
+// (also when the caller returns early with an error).
 class Stager {
 public:
-  Stager(const std::vector<std::uint64_t>& sizes, unsigned jobs, std::function<void(std::size_t)> stage_one)
+  Stager(const std::vector<std::uint64_t>& sizes, unsigned jobs,
+         std::function<void(std::size_t, std::size_t)> stage_one)
       : m_sizes(sizes), m_done(sizes.size(), 0), m_stage_one(std::move(stage_one)) {
-    const std::size_t n = std::min<std::size_t>(jobs, sizes.size());
-    for (std::size_t t = 0; t < n; ++t) m_threads.emplace_back([this] { work(); });
+    for (std::size_t t = 0; t < threads(jobs, sizes.size()); ++t)
+      m_threads.emplace_back([this, t] { work(t); });
   }
+  static std::size_t threads(unsigned jobs, std::size_t clips) { return std::min<std::size_t>(jobs, clips); }
   ~Stager() { stop(); }
   // Stages nothing more, and returns once no clip is being staged.
   void stop() {
@@ -166,9 +160,9 @@ public:
   }
 
 private:
-  void work() {
+  void work(std::size_t t) {
     for (std::size_t i; !m_stop && (i = m_next++) < m_done.size();) {
-      m_stage_one(i);
+      m_stage_one(i, t);
       std::lock_guard lock(m_mutex);
       m_done[i] = 1;
       m_cv.notify_all();
@@ -176,7 +170,7 @@ private:
   }
   const std::vector<std::uint64_t>& m_sizes;
   std::vector<char> m_done;
-  std::function<void(std::size_t)> m_stage_one;
+  std::function<void(std::size_t, std::size_t)> m_stage_one;
   std::atomic<std::size_t> m_next{0};
   std::atomic<bool> m_stop{false};
   std::mutex m_mutex;
@@ -276,7 +270,8 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   }
   std::atomic<std::uint64_t> bytes_done{0};
   custody::ClipIndex ingest_index([&store] { return store.custody_logs(); }, "ingest");
-  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  // Two staging threads per core: one waits for its direct writes while the other computes.
+  const unsigned jobs = options.jobs ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
 
   for (auto& [device, cands] : by_device) {
     std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.m.seq < b.m.seq; });
@@ -427,20 +422,22 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
 
     BWV_CHECK(add_already());
 
-    // Stage on every core while this thread flushes, claims, records and receipts each finished
-    // run of clips, in order: the disk writes one run while the cores decrypt the next.
+    // Stage on every core (two threads each) while this thread flushes, claims, records and
+    // receipts each finished run of clips, in order: the disk writes one run while the cores
+    // decrypt the next.
     std::vector<Staged> staged(to_stage.size());
     std::vector<std::optional<Error>> errors(to_stage.size());
     std::vector<std::uint64_t> sizes;
     for (const Candidate* c : to_stage) sizes.push_back(c->sealed_size);
     for (const Candidate* c : already) bytes_done += c->sealed_size;
-    Stager stager(sizes, jobs, [&](std::size_t i) {
+    std::vector<StageBuffers> buffers(Stager::threads(jobs, sizes.size()));
+    Stager stager(sizes, jobs, [&](std::size_t i, std::size_t t) {
       const Candidate& c = *to_stage[i];
       const fs::Path dir = store.staging_path(actor.host, c.m.clip_id);
       staged[i] = {&c, dir};
       auto r = [&]() -> Result<void> {
         if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
-        return stage(c, dir, seal, bytes_done);
+        return stage(c, dir, seal, bytes_done, buffers[t]);
       }();
       if (!r) errors[i] = r.error();
       events.progress(bytes_done, bytes_total);

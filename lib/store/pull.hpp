@@ -14,7 +14,7 @@ namespace bwv::store {
 
 struct PullOptions {
   int wait_seconds = 300; // for the store and device locks
-  unsigned jobs = 0;      // staging threads; 0: one per core
+  unsigned jobs = 0;      // staging threads; 0: two per core
 };
 
 // What a pull reports as it goes; the command turns these into output lines.

@@ -600,25 +600,52 @@ struct ReadBack {
   }
 };
 
-ReadBack read_back(const fs::Path& path, const crypto::SealSecretKey& key) {
+// Reads with next(vector), or with next(pointer) into memory of max_record() bytes, the records
+// passing through a buffer the caller lends (one for every file, as bwv-pull's staging does).
+ReadBack read_back_one(const fs::Path& path, const crypto::SealSecretKey& key, bool into_memory) {
+  static std::vector<unsigned char> lent;
   ReadBack rb;
-  auto r = camera::SealedReader::open(path, key);
+  auto r = into_memory ? camera::SealedReader::open(path, key, &lent) : camera::SealedReader::open(path, key);
   if (!r) {
     rb.error = r.error();
     return rb;
   }
-  std::vector<unsigned char> plain;
+  std::vector<unsigned char> plain(into_memory ? r->max_record() : 0);
   for (;;) {
-    const auto more = r->next(plain);
-    if (!more) {
-      rb.error = more.error();
-      break;
+    std::size_t n = 0;
+    if (into_memory) {
+      const auto more = r->next(plain.data());
+      if (!more) {
+        rb.error = more.error();
+        break;
+      }
+      if (!*more) break;
+      n = **more;
+    } else {
+      const auto more = r->next(plain);
+      if (!more) {
+        rb.error = more.error();
+        break;
+      }
+      if (!*more) break;
+      n = plain.size();
     }
-    if (!*more) break;
-    rb.records.emplace_back(reinterpret_cast<const char*>(plain.data()), plain.size());
+    rb.records.emplace_back(reinterpret_cast<const char*>(plain.data()), n);
   }
   rb.final_seen = r->final_seen();
   rb.sealed_read = r->sealed_read();
+  return rb;
+}
+
+// What a SealedReader yields, checked to be the same through both of its next()s.
+ReadBack read_back(const fs::Path& path, const crypto::SealSecretKey& key) {
+  const ReadBack rb = read_back_one(path, key, false);
+  const ReadBack raw = read_back_one(path, key, true);
+  CHECK((raw.records == rb.records));
+  CHECK(raw.final_seen == rb.final_seen);
+  CHECK(raw.sealed_read == rb.sealed_read);
+  CHECK(raw.error.has_value() == rb.error.has_value());
+  if (raw.error && rb.error) CHECK(raw.error->message == rb.error->message);
   return rb;
 }
 
