@@ -125,7 +125,7 @@ Result<SealedReader> SealedReader::open(const fs::Path& path, const crypto::Seal
   return r;
 }
 
-Result<std::optional<std::size_t>> SealedReader::read_record() {
+Result<std::optional<std::size_t>> SealedReader::next_record() {
   const std::string subject = m_path.string();
   unsigned char prefix[crypto::k_seal_length_size];
   const std::size_t got = BWV_TRY(fs::read_full(m_fd.get(), prefix, sizeof prefix, m_path));
@@ -142,20 +142,17 @@ Result<std::optional<std::size_t>> SealedReader::read_record() {
   return n;
 }
 
-Result<std::optional<std::size_t>> SealedReader::next(unsigned char* plain) {
-  const auto n = BWV_TRY(read_record());
-  if (!n) return std::nullopt;
+Result<void> SealedReader::open_record(unsigned char* plain) {
   BWV_CHECK(m_unsealer.pull(cipher().data(), cipher().size(), plain, m_final, m_path.string()));
   m_read += cipher().size();
-  return n;
+  return {};
 }
 
 Result<bool> SealedReader::next(std::vector<unsigned char>& plain) {
-  const auto n = BWV_TRY(read_record());
+  const auto n = BWV_TRY(next_record());
   if (!n) return false;
   plain.resize(*n);
-  BWV_CHECK(m_unsealer.pull(cipher().data(), cipher().size(), plain.data(), m_final, m_path.string()));
-  m_read += cipher().size();
+  BWV_CHECK(open_record(plain.data()));
   return true;
 }
 

@@ -69,16 +69,15 @@ public:
   // before the final record is reported by final_seen() staying false, not as an error: only a
   // recovered clip may end so, and only the caller knows whether it is one.
   Result<bool> next(std::vector<unsigned char>& plain);
-  // The same into plain, which has room for max_record() bytes: the record's length, or nothing
-  // at the end of the file.
-  Result<std::optional<std::size_t>> next(unsigned char* plain);
-  std::size_t max_record() const { return m_unsealer.max_record(); }
+  // The same in two steps, to let the caller find room for the plaintext: reads the next record,
+  // returning its plaintext length (nothing at the end of the file); then open_record decrypts it
+  // into plain.
+  Result<std::optional<std::size_t>> next_record();
+  Result<void> open_record(unsigned char* plain);
   bool final_seen() const { return m_final; }
   std::uint64_t sealed_read() const { return m_read; }
 
 private:
-  // Reads the next record into cipher(): its plaintext length, or nothing at the end.
-  Result<std::optional<std::size_t>> read_record();
   SealedReader(fs::Path path, fs::Fd fd, crypto::Unsealer u, std::vector<unsigned char>* buffer)
       : m_path(std::move(path)), m_fd(std::move(fd)), m_unsealer(std::move(u)), m_buffer(buffer) {}
   std::vector<unsigned char>& cipher() { return m_buffer ? *m_buffer : m_own; }

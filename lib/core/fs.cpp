@@ -302,11 +302,9 @@ Result<void> start_writeback(int fd, std::uint64_t offset, std::uint64_t length,
   return fail_errno(path, "start writing", errno);
 }
 
-Result<void> DirectWriter::create(const Path& path, std::size_t max_piece, unsigned mode) {
-  m_fd.close();
+Result<void> DirectWriter::create(const Path& path, unsigned mode) {
+  abandon();
   m_path = path;
-  m_block = m_held = 0;
-  m_written = m_started = 0;
   m_fd = Fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!m_fd) return fail_errno(path, "create", errno);
   // Filesystems that cannot write directly report no alignment (both 0), and kernels before 6.1
@@ -318,17 +316,29 @@ Result<void> DirectWriter::create(const Path& path, std::size_t max_piece, unsig
     const int flags = ::fcntl(m_fd.get(), F_GETFL);
     if (block <= (1u << 20) && flags >= 0 && ::fcntl(m_fd.get(), F_SETFL, flags | O_DIRECT) == 0) m_block = block;
   }
-  // Room for a piece after a held-back partial block, in whole blocks; a buffer big enough is
-  // kept (fresh memory is what costs).
+  return {};
+}
+
+void DirectWriter::abandon() {
+  m_fd.close();
+  m_block = m_held = 0;
+  m_written = m_started = 0;
+}
+
+Result<unsigned char*> DirectWriter::space(std::size_t n) {
+  // Room for n after a held-back partial block, in whole blocks. A bigger buffer replaces the old
+  // one, and is then kept: fresh memory is what costs.
   const std::size_t align = std::max<std::size_t>(m_block, 4096);
-  const std::size_t size = (max_piece + 2 * align - 1) / align * align;
+  const std::size_t size = (m_held + n + 2 * align - 1) / align * align;
   if (!m_buf || m_size < size || m_align < align) {
-    m_buf.reset(static_cast<unsigned char*>(std::aligned_alloc(align, size)));
-    if (!m_buf) return fail(Errc::io, path, "out of memory for a write buffer");
+    std::unique_ptr<unsigned char, Free> bigger(static_cast<unsigned char*>(std::aligned_alloc(align, size)));
+    if (!bigger) return fail(Errc::io, m_path, "out of memory for a write buffer");
+    if (m_held) std::memcpy(bigger.get(), m_buf.get(), m_held);
+    m_buf = std::move(bigger);
     m_size = size;
     m_align = align;
   }
-  return {};
+  return m_buf.get() + m_held;
 }
 
 // Through the page cache a slice at a time: filling a megabyte folio costs several times as much
@@ -383,10 +393,14 @@ Result<void> DirectWriter::commit(std::size_t n) {
 Result<void> DirectWriter::finish() {
   // The odd end cannot be written directly: the descriptor goes back to the page cache for it.
   if (m_block && m_held) BWV_CHECK(to_page_cache());
-  if (m_block) return {};
-  if (m_held) BWV_CHECK(write_through());
-  BWV_CHECK(start_writeback(m_fd.get(), m_started, m_written - m_started, m_path));
-  m_started = m_written;
+  if (!m_block) {
+    if (m_held) BWV_CHECK(write_through());
+    BWV_CHECK(start_writeback(m_fd.get(), m_started, m_written - m_started, m_path));
+  }
+  // Some filesystems (NFS) report a failed write only at close.
+  const int fd = m_fd.release();
+  abandon();
+  if (::close(fd) != 0 && errno != EINTR) return fail_errno(m_path, "close", errno);
   return {};
 }
 

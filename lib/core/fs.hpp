@@ -28,6 +28,8 @@ public:
   int get() const { return m_fd; }
   explicit operator bool() const { return m_fd >= 0; }
   void close();
+  // Gives up ownership: the caller closes it.
+  int release() { return std::exchange(m_fd, -1); }
 
 private:
   int m_fd = -1;
@@ -86,22 +88,23 @@ Result<void> start_writeback(int fd, std::uint64_t offset, std::uint64_t length,
 // nobody will read soon then costs no copy into the page cache, no dirty pages and no writeback
 // work, which on a virtual machine's fresh memory is most of what writing costs (bench/pull).
 // Elsewhere (tmpfs, FUSE, NFS) it is written through the page cache, its writing to disk started
-// as it grows. As with any write, nothing is durable until fsync. The buffer is kept from one
-// file to the next.
+// as it grows. As with any write, nothing is durable until fsync. The buffer grows to the largest
+// piece and is kept from one file to the next.
 class DirectWriter {
 public:
   DirectWriter() = default;
   DirectWriter(DirectWriter&&) noexcept = default;
   DirectWriter& operator=(DirectWriter&&) noexcept = default;
-  // Creates path (it must not exist; a final symlink is not followed), to be written in pieces of
-  // at most max_piece bytes. A file not finished is left as it is, closed.
-  Result<void> create(const Path& path, std::size_t max_piece, unsigned mode = 0644);
-  // Room for the next piece, max_piece bytes; the caller fills it and commits.
-  unsigned char* space() { return m_buf.get() + m_held; }
+  // Creates path (it must not exist; a final symlink is not followed). A file not finished is
+  // abandoned first.
+  Result<void> create(const Path& path, unsigned mode = 0644);
+  // Room for the next n bytes, valid until commit: the caller fills it and commits.
+  Result<unsigned char*> space(std::size_t n);
   Result<void> commit(std::size_t n);
-  // Writes what is held back. The file is then whole, but not flushed.
+  // Writes what is held back and closes the file, which is then whole but not flushed.
   Result<void> finish();
-  int fd() const { return m_fd.get(); }
+  // Closes the file as it is, unfinished (after an error).
+  void abandon();
   bool direct() const { return m_block != 0; }
 
 private:

@@ -2,9 +2,10 @@
 
 #include "core/text.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include <climits>
 #include <cstring>
 
 namespace bwv::crypto {
@@ -173,49 +174,100 @@ Result<std::size_t> Unsealer::record_length(const unsigned char* prefix, const s
   return n;
 }
 
-void Unsealer::CipherCtxFree::operator()(evp_cipher_ctx_st* ctx) const {
-  EVP_CIPHER_CTX_free(ctx); // cleanses the key schedule it holds
+void Unsealer::CipherCtxFree::operator()(evp_cipher_ctx_st* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+
+namespace {
+
+// OpenSSL's ChaCha20 and Poly1305, fetched once; none when its configuration offers them not (a
+// FIPS-only host), and then libsodium opens every record.
+struct OpenSsl {
+  EVP_CIPHER* chacha20 = nullptr;
+  EVP_MAC* poly1305 = nullptr;
+};
+
+const OpenSsl& openssl() {
+  static const OpenSsl fetched = [] {
+    OpenSsl o{EVP_CIPHER_fetch(nullptr, "ChaCha20", nullptr), EVP_MAC_fetch(nullptr, "POLY1305", nullptr)};
+    if (!o.chacha20 || !o.poly1305) {
+      EVP_CIPHER_free(o.chacha20);
+      EVP_MAC_free(o.poly1305);
+      ERR_clear_error();
+      return OpenSsl{};
+    }
+    return o;
+  }();
+  return fetched;
 }
 
-// A secretstream record is RFC 8439's ChaCha20-Poly1305 with the state's key and 12-byte nonce,
-// over one 64-byte block holding the tag (keystream block 1) and then the message (blocks 2 on),
-// but for the padding after the ciphertext: libsodium pads by mlen % 16 bytes where RFC 8439 pads
-// by -(64 + mlen) % 16. The two agree when mlen is a multiple of 8, as every full record is, and
-// those records go through OpenSSL's stitched ChaCha20-Poly1305, which opens them two to three
-// times as fast as libsodium here (decryption was the largest cost of bwv-pull). The state then
-// moves on exactly as crypto_secretstream_xchacha20poly1305_pull moves it (counter and inner
-// nonce are libsodium's private names). False when the record is forged, and then plain is zeroed.
-bool Unsealer::pull_stitched(const unsigned char* ad, std::size_t ad_size, const unsigned char* c, std::size_t n,
-                             unsigned char* plain, unsigned char& tag) {
+void put_le64(unsigned char* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+} // namespace
+
+// crypto_secretstream_xchacha20poly1305_pull, step for step, on OpenSSL's ChaCha20 and Poly1305,
+// which open a record two to three times as fast as libsodium here (decryption was the largest
+// cost of bwv-pull). With the state's key and 12-byte nonce: keystream block 0 keys Poly1305;
+// block 1 carries the tag (pushed as a block of zeros, so all but its first byte is keystream);
+// blocks 2 on, the message. The MAC covers the additional data, zero-padded to 16, the tag block,
+// the ciphertext padded by n mod 16 zeros (libsodium's padding, not RFC 8439's), and both lengths.
+// It is checked before anything is decrypted, and the state then moves as libsodium moves it
+// (counter and inner nonce are libsodium's private names). not_here: OpenSSL failed for a reason
+// of its own, the state has not moved, and libsodium takes the record. The key schedule is
+// cleansed after each record (EVP_CIPHER_CTX_reset), and the one-time Poly1305 key with its
+// context.
+Unsealer::Opened Unsealer::pull_openssl(const unsigned char* ad, std::size_t ad_size, const unsigned char* c,
+                                        std::size_t n, unsigned char* plain, unsigned char& tag) {
   constexpr std::size_t counter_bytes = 4, inonce_bytes = 8;
+  const OpenSsl& o = openssl();
+  if (!o.chacha20) return Opened::not_here;
+  if (!m_ctx) m_ctx.reset(EVP_CIPHER_CTX_new());
+  if (!m_ctx) return Opened::not_here;
   auto* st = state();
-  // The ciphertext of the tag block is its one sent byte, then keystream: the tag was pushed in a
-  // block of zeros.
-  unsigned char block[64] = {};
-  crypto_stream_chacha20_ietf_xor_ic(block, block, sizeof block, st->nonce, 1, st->k);
-  block[0] = c[0];
-  unsigned char opened[64] = {};
-  const unsigned char* mac = c + 1 + n;
+  unsigned char iv[16] = {}; // OpenSSL's: the block counter (here 0), little-endian, then the nonce
+  std::memcpy(iv + 4, st->nonce, sizeof st->nonce);
+  unsigned char blocks[128] = {};
+  unsigned char computed[16];
+  static constexpr unsigned char zeros[16] = {};
+  unsigned char lengths[16];
+  put_le64(lengths, ad_size);
+  put_le64(lengths + 8, 64 + n);
   int len = 0;
-  const bool ok = EVP_DecryptInit_ex(m_ctx.get(), EVP_chacha20_poly1305(), nullptr, st->k, st->nonce) == 1 &&
-                  EVP_DecryptUpdate(m_ctx.get(), nullptr, &len, ad, static_cast<int>(ad_size)) == 1 &&
-                  EVP_DecryptUpdate(m_ctx.get(), opened, &len, block, sizeof block) == 1 &&
-                  EVP_DecryptUpdate(m_ctx.get(), plain, &len, c + 1, static_cast<int>(n)) == 1 &&
-                  EVP_CIPHER_CTX_ctrl(m_ctx.get(), EVP_CTRL_AEAD_SET_TAG, 16, const_cast<unsigned char*>(mac)) == 1 &&
-                  EVP_DecryptFinal_ex(m_ctx.get(), block, &len) == 1;
-  tag = opened[0];
-  sodium_memzero(block, sizeof block);
-  sodium_memzero(opened, sizeof opened);
-  if (!ok) {
-    sodium_memzero(plain, n);
-    return false;
+  bool ok = EVP_EncryptInit_ex2(m_ctx.get(), o.chacha20, st->k, iv, nullptr) == 1 &&
+            EVP_EncryptUpdate(m_ctx.get(), blocks, &len, blocks, sizeof blocks) == 1 && len == sizeof blocks;
+  if (ok) {
+    tag = static_cast<unsigned char>(c[0] ^ blocks[64]);
+    blocks[64] = c[0]; // the tag block as sent
+    EVP_MAC_CTX* mac = EVP_MAC_CTX_new(o.poly1305);
+    std::size_t mac_len = 0;
+    ok = mac && EVP_MAC_init(mac, blocks, 32, nullptr) == 1 && EVP_MAC_update(mac, ad, ad_size) == 1 &&
+         EVP_MAC_update(mac, zeros, (16 - ad_size % 16) % 16) == 1 && EVP_MAC_update(mac, blocks + 64, 64) == 1 &&
+         EVP_MAC_update(mac, c + 1, n) == 1 && EVP_MAC_update(mac, zeros, n % 16) == 1 &&
+         EVP_MAC_update(mac, lengths, sizeof lengths) == 1 &&
+         EVP_MAC_final(mac, computed, &mac_len, sizeof computed) == 1 && mac_len == sizeof computed;
+    EVP_MAC_CTX_free(mac);
   }
+  sodium_memzero(blocks, sizeof blocks);
+  const unsigned char* sent = c + 1 + n;
+  Opened result = !ok ? Opened::not_here : CRYPTO_memcmp(computed, sent, 16) != 0 ? Opened::forged : Opened::yes;
+  // Only an authentic record is decrypted: ChaCha20 from block 2, where the keystream above ended.
+  if (result == Opened::yes && n > 0 &&
+      !(EVP_EncryptUpdate(m_ctx.get(), plain, &len, c + 1, static_cast<int>(n)) == 1 &&
+        static_cast<std::size_t>(len) == n)) {
+    sodium_memzero(plain, n);
+    result = Opened::not_here;
+  }
+  EVP_CIPHER_CTX_reset(m_ctx.get());
+  if (result == Opened::not_here) ERR_clear_error();
+  if (result != Opened::yes) return result;
   for (std::size_t i = 0; i < inonce_bytes; ++i)
-    st->nonce[counter_bytes + i] ^= mac[i];
+    st->nonce[counter_bytes + i] ^= sent[i];
   sodium_increment(st->nonce, counter_bytes);
   if ((tag & crypto_secretstream_xchacha20poly1305_TAG_REKEY) != 0 || sodium_is_zero(st->nonce, counter_bytes))
     crypto_secretstream_xchacha20poly1305_rekey(st);
-  return true;
+  ++m_openssl_records;
+  return Opened::yes;
 }
 
 Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsigned char* plain,
@@ -228,16 +280,18 @@ Result<void> Unsealer::pull(const unsigned char* record, std::size_t size, unsig
   const auto forged = [&] {
     return fail(Errc::check_failed, subject, "sealed data is damaged or forged (authentication failed)");
   };
-  if (size < k_seal_length_size + k_seal_abytes || get_le32(record) != size - k_seal_length_size - k_seal_abytes)
+  // The length is checked here too: plain has room for max_record() bytes, no more.
+  if (size < k_seal_length_size + k_seal_abytes || get_le32(record) != size - k_seal_length_size - k_seal_abytes ||
+      get_le32(record) > m_max)
     return forged();
   const std::size_t n = size - k_seal_length_size - k_seal_abytes;
-  // A context OpenSSL cannot allocate leaves the record to libsodium.
-  if (n % 8 == 0 && n > 0 && n <= INT_MAX && !m_ctx) m_ctx.reset(EVP_CIPHER_CTX_new());
-  if (n % 8 == 0 && n > 0 && n <= INT_MAX && m_ctx) {
-    if (!pull_stitched(ad, sizeof ad, record + k_seal_length_size, n, plain, tag)) return forged();
-  } else if (crypto_secretstream_xchacha20poly1305_pull(state(), plain, &plain_len, &tag, record + k_seal_length_size,
-                                                        size - k_seal_length_size, ad, sizeof ad) != 0) {
-    return forged();
+  switch (pull_openssl(ad, sizeof ad, record + k_seal_length_size, n, plain, tag)) {
+  case Opened::yes: break;
+  case Opened::forged: return forged();
+  case Opened::not_here:
+    if (crypto_secretstream_xchacha20poly1305_pull(state(), plain, &plain_len, &tag, record + k_seal_length_size,
+                                                   size - k_seal_length_size, ad, sizeof ad) != 0)
+      return forged();
   }
   final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
   return {};

@@ -83,22 +83,27 @@ public:
   // final when it was the stream's last record.
   Result<void> pull(const unsigned char* record, std::size_t size, unsigned char* plain, bool& final,
                     const std::string& subject);
+  // How many records OpenSSL opened (the rest, libsodium): for tests.
+  std::uint64_t openssl_records() const { return m_openssl_records; }
 
 private:
   Unsealer() = default;
   crypto_secretstream_xchacha20poly1305_state* state() {
     return reinterpret_cast<crypto_secretstream_xchacha20poly1305_state*>(m_state.data());
   }
-  bool pull_stitched(const unsigned char* ad, std::size_t ad_size, const unsigned char* c, std::size_t n,
-                     unsigned char* plain, unsigned char& tag);
+  enum class Opened { yes, forged, not_here };
+  Opened pull_openssl(const unsigned char* ad, std::size_t ad_size, const unsigned char* c, std::size_t n,
+                      unsigned char* plain, unsigned char& tag);
   struct CipherCtxFree {
     void operator()(evp_cipher_ctx_st* ctx) const;
   };
   std::string m_ad;
   std::size_t m_max = 0;
-  // OpenSSL's ChaCha20-Poly1305, made once and re-keyed for each record (see pull_stitched).
+  std::uint64_t m_openssl_records = 0;
+  // OpenSSL's ChaCha20, made once and keyed for each record, reset after it (see pull_openssl).
   std::unique_ptr<evp_cipher_ctx_st, CipherCtxFree> m_ctx;
-  // The state holds the unsealed stream key: guarded memory, moved by pointer, never copied.
+  // The state holds the unsealed stream key: guarded memory, moved by pointer. OpenSSL's context
+  // holds a copy only while it opens a record.
   SecretBytes m_state{sizeof(crypto_secretstream_xchacha20poly1305_state)};
 };
 

@@ -95,18 +95,20 @@ Result<void> stage(const Candidate& c, const fs::Path& dir, const crypto::SealSe
 
   const fs::Path video = dir / "video.mp4";
   fs::DirectWriter& out = buffers.out;
-  BWV_CHECK(out.create(video, reader.max_record()));
+  BWV_CHECK(out.create(video));
   // The whole-file SHA-256 is what binds the video to the signed manifest; the chunk hashes only
   // locate damage later, so they cost nothing here.
   crypto::Sha256 hash;
   std::uint64_t plain_total = 0, sealed_seen = reader.sealed_read();
-  while (const auto n = BWV_TRY(from_camera(reader.next(out.space())))) {
+  while (const auto n = BWV_TRY(from_camera(reader.next_record()))) {
     plain_total += *n;
     if (plain_total > c.m.video.size)
       return fail(Errc::check_failed, c.files.id,
                   "video does not match its manifest: larger than its " +
                       std::to_string(c.m.video.size) + " bytes");
-    hash.update(out.space(), *n);
+    unsigned char* plain = BWV_TRY(out.space(*n));
+    BWV_CHECK(reader.open_record(plain));
+    hash.update(plain, *n);
     BWV_CHECK(out.commit(*n));
     done += reader.sealed_read() - sealed_seen;
     sealed_seen = reader.sealed_read();
@@ -270,7 +272,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   }
   std::atomic<std::uint64_t> bytes_done{0};
   custody::ClipIndex ingest_index([&store] { return store.custody_logs(); }, "ingest");
-  // Two staging threads per core: one waits for its direct writes while the other computes.
+  // Two staging threads per core: each waits on the camera and the disk about as long as it computes.
   const unsigned jobs = options.jobs ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
 
   for (auto& [device, cands] : by_device) {
@@ -439,7 +441,10 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         if (::mkdir(dir.c_str(), 0755) != 0) return fail_errno(dir, "mkdir", errno);
         return stage(c, dir, seal, bytes_done, buffers[t]);
       }();
-      if (!r) errors[i] = r.error();
+      if (!r) {
+        buffers[t].out.abandon();
+        errors[i] = r.error();
+      }
       events.progress(bytes_done, bytes_total);
     });
     // Flushes and claims clips [begin, end), adding what they need to pending.

@@ -600,8 +600,9 @@ struct ReadBack {
   }
 };
 
-// Reads with next(vector), or with next(pointer) into memory of max_record() bytes, the records
-// passing through a buffer the caller lends (one for every file, as bwv-pull's staging does).
+// Reads with next(vector), or with next_record and open_record into memory the size of each
+// record, the records passing through a buffer the caller lends (one for every file, as
+// bwv-pull's staging does).
 ReadBack read_back_one(const fs::Path& path, const crypto::SealSecretKey& key, bool into_memory) {
   static std::vector<unsigned char> lent;
   ReadBack rb;
@@ -610,17 +611,22 @@ ReadBack read_back_one(const fs::Path& path, const crypto::SealSecretKey& key, b
     rb.error = r.error();
     return rb;
   }
-  std::vector<unsigned char> plain(into_memory ? r->max_record() : 0);
+  std::vector<unsigned char> plain;
   for (;;) {
     std::size_t n = 0;
     if (into_memory) {
-      const auto more = r->next(plain.data());
+      const auto more = r->next_record();
       if (!more) {
         rb.error = more.error();
         break;
       }
       if (!*more) break;
       n = **more;
+      plain.assign(n, 0);
+      if (const auto opened = r->open_record(plain.data()); !opened) {
+        rb.error = opened.error();
+        break;
+      }
     } else {
       const auto more = r->next(plain);
       if (!more) {
@@ -637,7 +643,7 @@ ReadBack read_back_one(const fs::Path& path, const crypto::SealSecretKey& key, b
   return rb;
 }
 
-// What a SealedReader yields, checked to be the same through both of its next()s.
+// What a SealedReader yields, checked to be the same read either way.
 ReadBack read_back(const fs::Path& path, const crypto::SealSecretKey& key) {
   const ReadBack rb = read_back_one(path, key, false);
   const ReadBack raw = read_back_one(path, key, true);
