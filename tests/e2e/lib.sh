@@ -12,6 +12,14 @@ export PATH="$BWV_BUILD/cmd:$BWV_BUILD/tests/tools:$PATH"
 export BWV_HOST=testhost
 unset BWV_STORE
 
+# libfaketime keeps a semaphore and a shared memory object in /dev/shm named by its pid, removed at
+# exit: a killed one leaves them, and a later faketime(1) that gets the same pid fails on them
+# ("sem_open: File exists"). Those of pids no longer running go before each suite.
+for stale in /dev/shm/sem.faketime_sem_* /dev/shm/faketime_shm_*; do
+  [ -e "$stale" ] && [ ! -d "/proc/${stale##*_}" ] && rm -f -- "$stale"
+done
+unset stale
+
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bwv-e2e.XXXXXX")
 trap 'rm -rf "$TEST_DIR"' EXIT
 cd "$TEST_DIR" || exit 1
