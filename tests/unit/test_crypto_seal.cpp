@@ -732,9 +732,11 @@ TEST_CASE("without OpenSSL's ciphers, libsodium opens every record") {
   test::TmpDir tmp;
   test::put_file(tmp / "openssl.cnf", "openssl_conf = init\n[init]\nproviders = providers\n[providers]\n"
                                       "base = base\n[base]\nactivate = 1\n");
-  const std::string cmd = "OPENSSL_CONF='" + (tmp / "openssl.cnf").string() + "' BWV_TEST_OPENSSL_OFF=1 /proc/" +
-                          std::to_string(::getpid()) +
-                          "/exe --test-suite='crypto::seal' --test-case-exclude='without OpenSSL*' "
+  // This binary: as ctest runs it (under an emulator when cross-built), else /proc/self/exe.
+  const char* self = std::getenv("BWV_UNIT_SELF");
+  const std::string me = self ? self : "/proc/" + std::to_string(::getpid()) + "/exe";
+  const std::string cmd = "OPENSSL_CONF='" + (tmp / "openssl.cnf").string() + "' BWV_TEST_OPENSSL_OFF=1 " + me +
+                          " --test-suite='crypto::seal' --test-case-exclude='without OpenSSL*' "
                           "--no-version --minimal >'" +
                           (tmp / "out").string() + "' 2>&1";
   const int status = std::system(cmd.c_str());
