@@ -8,13 +8,16 @@
  *   BWV_FAULT_OPS          comma-separated calls to fail: write (write, writev), pwrite (pwrite,
  *                          pwritev), fsync (fsync, fdatasync), syncfs, read (read, readv), pread
  *                          (pread, preadv); default write,pwrite,fsync
- *   BWV_FAULT_ERRNO        ENOSPC (default), EIO, EROFS, EDQUOT, or a number
+ *   BWV_FAULT_ERRNO        ENOSPC (default), EIO, EROFS, EDQUOT, EACCES, EINVAL, or a number
  *   BWV_FAULT_AFTER_BYTES  fail once this many bytes have gone through the chosen calls on such
  *                          files (a call that crosses the limit is cut short there, as a full disk
  *                          does; fsync and syncfs fail once the limit is reached)
  *   BWV_FAULT_NTH          fail the Nth chosen call on such files (counting from 1), and every
  *                          one after it (up to BWV_FAULT_COUNT)
  *   BWV_FAULT_COUNT        fail at most this many calls, then let the rest through (default: no limit)
+ *   BWV_FAULT_ODIRECT      1: only descriptors opened for direct I/O (O_DIRECT set) count; with
+ *                          BWV_FAULT_ERRNO=EINVAL, a filesystem that refuses direct writes after
+ *                          all (a cut-short call goes to the kernel misaligned, which refuses it too)
  *   BWV_FAULT_LOG          append one line per failure: "bwv-fault: PID CALL PATH ERRNO"
  *
  * Without BWV_FAULT_AFTER_BYTES or BWV_FAULT_NTH every chosen call on such a file fails. Counters
@@ -43,6 +46,7 @@ static int g_errno = ENOSPC;
 static long long g_after = -1;
 static long long g_nth = 0;
 static long long g_count = -1;
+static int g_direct_only;
 static char g_log[4096];
 
 static long long g_bytes;    /* bytes through chosen calls on matching files */
@@ -65,7 +69,8 @@ static int (*real_syncfs)(int);
 
 static int parse_errno(const char* s) {
   static const struct { const char* name; int value; } names[] = {
-      {"ENOSPC", ENOSPC}, {"EIO", EIO}, {"EROFS", EROFS}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES}};
+      {"ENOSPC", ENOSPC}, {"EIO", EIO}, {"EROFS", EROFS}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES},
+      {"EINVAL", EINVAL}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
     if (strcmp(s, names[i].name) == 0) return names[i].value;
   int v = atoi(s);
@@ -125,6 +130,7 @@ __attribute__((constructor)) static void bwv_fault_init(void) {
   if ((v = getenv("BWV_FAULT_AFTER_BYTES")) && *v) g_after = atoll(v);
   if ((v = getenv("BWV_FAULT_NTH")) && *v) g_nth = atoll(v);
   if ((v = getenv("BWV_FAULT_COUNT")) && *v) g_count = atoll(v);
+  if ((v = getenv("BWV_FAULT_ODIRECT")) && *v) g_direct_only = atoi(v) == 1;
   if ((v = getenv("BWV_FAULT_LOG")) && *v) snprintf(g_log, sizeof g_log, "%s", v);
   g_enabled = 1;
 }
@@ -137,7 +143,8 @@ static int matches(int fd, char* path, size_t size) {
   const ssize_t n = readlink(link, path, size - 1);
   if (n <= 0) return 0;
   path[n] = '\0';
-  return strncmp(path, g_prefix, g_prefix_len) == 0;
+  if (strncmp(path, g_prefix, g_prefix_len) != 0) return 0;
+  return !g_direct_only || (fcntl(fd, F_GETFL) & O_DIRECT);
 }
 
 static void log_failure(const char* call, const char* path) {
