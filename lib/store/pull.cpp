@@ -1,18 +1,18 @@
 #include "store/pull.hpp"
 
-#include "store/policy.hpp"
-
 #include "camera/storage.hpp"
 #include "core/json.hpp"
+#include "core/parallel.hpp"
 #include "core/text.hpp"
+#include "store/policy.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <functional>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <fcntl.h>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -251,11 +251,16 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
     ++summary.refused;
   }
 
-  // Read and check every manifest first; group by device in seq order.
+  // Two staging threads per core: each waits on the camera and the disk about as long as it computes.
+  const unsigned jobs = options.jobs ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
+
+  // Read and check every manifest first (on every core: two signature checks each); group by
+  // device in seq order.
+  std::vector<Result<Candidate>> checked(files.size());
+  parallel_for(files.size(), jobs, [&](std::size_t i) { checked[i] = read_candidate(store, files[i]); });
   std::map<std::string, std::vector<Candidate>> by_device;
   std::uint64_t bytes_total = 0;
-  for (const auto& f : files) {
-    auto c = read_candidate(store, f);
+  for (auto& c : checked) {
     if (!c) {
       if (c.error().code != Errc::check_failed) return std::unexpected(c.error());
       events.problem(c.error().subject, c.error().message);
@@ -272,8 +277,6 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
   }
   std::atomic<std::uint64_t> bytes_done{0};
   custody::ClipIndex ingest_index([&store] { return store.custody_logs(); }, "ingest");
-  // Two staging threads per core: each waits on the camera and the disk about as long as it computes.
-  const unsigned jobs = options.jobs ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
 
   for (auto& [device, cands] : by_device) {
     std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.m.seq < b.m.seq; });

@@ -1,5 +1,6 @@
 #include "store/verify.hpp"
 
+#include "core/parallel.hpp"
 #include "core/text.hpp"
 #include "custody/log.hpp"
 #include "store/checkpoint.hpp"
@@ -143,55 +144,56 @@ Result<VerifyReport> verify(const Store& store, const VerifyOptions& options,
   std::vector<std::set<std::string>> holds_of(ids.size());
 
   // Per clip, on every core: manifest, signature, video.
-  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done_clips{0};
   std::mutex progress_mutex;
-  auto worker = [&] {
-    for (std::size_t i; (i = next++) < ids.size();) {
-      ClipReport& r = report.clips[i];
-      r.id = ids[i];
-      auto clip = store.load_clip(ids[i]);
-      if (!clip) {
-        ++done_clips;
-        r.problems.push_back(clip.error().message == "no such clip in the store"
-                                 ? "no such clip in the store"
-                                 : text::printable(clip.error().subject, 200) + ": " + clip.error().message);
-        continue;
-      }
-      if (auto sig = store.check_signature(*clip); !sig) r.problems.push_back(sig.error().message);
-      if (clip->manifest.derived_from) check_derivation(store, *clip, r);
-      const bool deleted = check_tombstone(*clip, r);
-      if (!deleted) {
-        check_video(*clip, r);
-        // Retention finds clips only through the expiry index: a clip missing from it would be
-        // kept for ever.
-        if (auto flags = load_flags(store, ids[i]); !flags) {
-          r.problems.push_back(flags.error().message);
-        } else {
-          for (const auto& [ref, mark] : flags->holds) holds_of[i].insert(ref);
-          const auto retention = retention_in(store, policy, *clip, *flags);
-          const std::string day = retention ? expiry_day(retention->expires) : "?";
-          if (!retention) r.problems.push_back(retention.error().message);
-          else if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
-            r.problems.push_back("not in expiry/" + day + "/, where its flags and the policy put it: bwv-retain "
-                                 "would not find it on time (bwv-retain --reindex mends the index)");
-        }
-      }
-      loaded[i] = {true, deleted, std::move(holds_of[i]), clip->manifest.device, clip->manifest.seq,
-                   clip->manifest_sha256, clip->manifest.prev_manifest_sha256,
-                   clip->manifest.derived_from ? std::optional(clip->manifest.derived_from->clip_id) : std::nullopt};
+  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  parallel_for(ids.size(), jobs, [&](std::size_t i) {
+    ClipReport& r = report.clips[i];
+    r.id = ids[i];
+    auto clip = store.load_clip(ids[i]);
+    if (!clip) {
       ++done_clips;
-      if (progress) {
-        std::lock_guard lock(progress_mutex);
-        progress(done_clips, ids.size());
+      r.problems.push_back(clip.error().message == "no such clip in the store"
+                               ? "no such clip in the store"
+                               : text::printable(clip.error().subject, 200) + ": " + clip.error().message);
+      return;
+    }
+    if (auto sig = store.check_signature(*clip); !sig) r.problems.push_back(sig.error().message);
+    if (clip->manifest.derived_from) check_derivation(store, *clip, r);
+    const bool deleted = check_tombstone(*clip, r);
+    if (!deleted) {
+      check_video(*clip, r);
+      // Retention finds clips only through the expiry index: a clip missing from it would be
+      // kept for ever.
+      if (auto flags = load_flags(store, ids[i]); !flags) {
+        r.problems.push_back(flags.error().message);
+      } else {
+        for (const auto& [ref, mark] : flags->holds)
+          holds_of[i].insert(ref);
+        const auto retention = retention_in(store, policy, *clip, *flags);
+        const std::string day = retention ? expiry_day(retention->expires) : "?";
+        if (!retention)
+          r.problems.push_back(retention.error().message);
+        else if (BWV_TRY_OR(fs::kind_of(store.root() / "expiry" / day / ids[i]), fs::Kind::none) == fs::Kind::none)
+          r.problems.push_back("not in expiry/" + day +
+                               "/, where its flags and the policy put it: bwv-retain "
+                               "would not find it on time (bwv-retain --reindex mends the index)");
       }
     }
-  };
-  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < std::min<std::size_t>(jobs, ids.size()); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+    loaded[i] = {true,
+                 deleted,
+                 std::move(holds_of[i]),
+                 clip->manifest.device,
+                 clip->manifest.seq,
+                 clip->manifest_sha256,
+                 clip->manifest.prev_manifest_sha256,
+                 clip->manifest.derived_from ? std::optional(clip->manifest.derived_from->clip_id) : std::nullopt};
+    ++done_clips;
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress(done_clips, ids.size());
+    }
+  });
   for (const auto& c : report.clips) report.bytes += c.bytes;
 
   std::map<std::string, std::size_t> index_of;
