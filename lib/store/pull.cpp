@@ -39,8 +39,8 @@ struct Staged {
   fs::Path dir;
 };
 
-// A run of staged clips is flushed, claimed, recorded and receipted at once, while the next run is
-// staged.
+// A run of staged clips, up to this size, is flushed, claimed, recorded and receipted at once, while
+// the next run is staged.
 constexpr std::uint64_t k_commit_bytes = 256 << 20;
 
 // An I/O error reading the camera's storage (a failing card, a flaky cable) is a problem with that
@@ -503,8 +503,15 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
         if (st.c) (void)fs::remove_tree(st.dir);
     };
     auto run_device = [&]() -> Result<void> {
+      std::uint64_t left = 0; // to be claimed
+      for (const auto size : sizes)
+        left += size;
       for (std::size_t begin = 0; begin < to_stage.size();) {
-        const std::size_t end = stager.wait(begin, k_commit_bytes);
+        // Runs shrink towards the end (half of what is left), so that the last, claimed once
+        // staging is done and the cores idle, is short.
+        const std::size_t end = stager.wait(begin, std::min<std::uint64_t>(k_commit_bytes, left / 2));
+        for (std::size_t i = begin; i < end; ++i)
+          left -= sizes[i];
         if (auto claimed = claim(begin, end); !claimed) {
           // A store error part-way (a full disk, a failing write or flush) stops the pull, but not
           // before the clips already put in place are indexed and on record, as a rerun would
