@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -39,4 +40,18 @@ TEST_CASE("parallel_for returns only once every call has returned") {
     ++finished;
   });
   CHECK(finished == 4);
+}
+
+TEST_CASE("parallel_for: a call that throws stops the others starting, and its exception reaches the caller") {
+  for (const unsigned jobs : {1u, 4u}) {
+    CAPTURE(jobs);
+    std::atomic<int> started{0};
+    CHECK_THROWS_WITH_AS(parallel_for(10000, jobs,
+                                      [&](std::size_t i) {
+                                        ++started;
+                                        if (i == 3) throw std::runtime_error("clip 3");
+                                      }),
+                         "clip 3", std::runtime_error);
+    CHECK(started < 10000); // the rest were not started
+  }
 }
