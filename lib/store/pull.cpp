@@ -39,9 +39,13 @@ struct Staged {
   fs::Path dir;
 };
 
-// A run of staged clips, up to this size, is flushed, claimed, recorded and receipted at once, while
-// the next run is staged.
+// Staged clips are flushed, claimed, recorded and receipted a run at a time, while the next run is
+// staged: a run is every clip staged in order once they hold this many bytes, or half of what is
+// left to claim if less (but not less than k_min_run_bytes), or the last clip is staged. Runs
+// shrink towards the end so that the last, claimed once staging is done and the cores idle, is
+// short; the floor bounds the extra flushes that costs (each run has its own).
 constexpr std::uint64_t k_commit_bytes = 256 << 20;
+constexpr std::uint64_t k_min_run_bytes = 32 << 20;
 
 // An I/O error reading the camera's storage (a failing card, a flaky cable) is a problem with that
 // clip, which stays on the camera for the next pull; the other clips are still pulled. Errors on
@@ -507,9 +511,7 @@ Result<PullSummary> pull(const Store& store, const fs::Path& camera_dir, const c
       for (const auto size : sizes)
         left += size;
       for (std::size_t begin = 0; begin < to_stage.size();) {
-        // Runs shrink towards the end (half of what is left), so that the last, claimed once
-        // staging is done and the cores idle, is short.
-        const std::size_t end = stager.wait(begin, std::min<std::uint64_t>(k_commit_bytes, left / 2));
+        const std::size_t end = stager.wait(begin, std::min(k_commit_bytes, std::max(k_min_run_bytes, left / 2)));
         for (std::size_t i = begin; i < end; ++i)
           left -= sizes[i];
         if (auto claimed = claim(begin, end); !claimed) {
