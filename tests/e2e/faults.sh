@@ -138,26 +138,23 @@ test_expect_success 'EIO on fsync (shim): bwv-pull exits 6 with one line, stores
 '
 
 # Direct writes refused after all (fs::DirectWriter): the staged videos' whole blocks go to disk
-# with O_DIRECT where the filesystem offers it; a filesystem that then refuses (EINVAL) or cuts a
-# write short must cost nothing but speed. Each case pulls three clips of several records of odd
-# sizes and checks every stored video against its source. Where the store's filesystem writes
-# nothing directly (tmpfs, FUSE, kernels before 6.1), the shim has nothing to refuse: said so, and
-# the pull must still be whole.
-# direct_refused CAMERA SHIM-VAR=VALUE...: pull CAMERA's new clips with the shim refusing direct
-# writes as told; all ingested and whole.
+# with O_DIRECT where the filesystem offers it; a filesystem that then refuses (EINVAL) or stops a
+# write short must cost nothing but speed. Each case checks every stored video against its source.
+# direct_refused CAMERA CLIPS SHIM-VAR=VALUE...: pull CAMERA's CLIPS new clips (several records of
+# odd sizes each) with the shim refusing direct writes as told; all ingested and whole. One clip is
+# staged by one thread, so that the shim's counts fall where the test says. Leaves no-direct when
+# the shim found no direct write to refuse (the store's filesystem writes nothing directly here:
+# tmpfs, FUSE, kernels before 6.1).
 direct_refused() {
-  local cam=$1 i=0 id
-  shift
-  for i in 1 2 3; do head -c $((1048576 * i + 4097 * i + 1)) /dev/urandom >"$cam-$i.bin" || return 1; done
-  RECORD_FLAGS="--duration 10" record_clips S "$cam" CAMS "$cam-1.bin" "$cam-2.bin" "$cam-3.bin" >"$cam-ids" &&
+  local cam=$1 clips=$2 i=0 id
+  shift 2
+  for i in $(seq "$clips"); do head -c $((1048576 * (i + 2) + 4097 * i + 1)) /dev/urandom >"$cam-$i.bin" || return 1; done
+  # shellcheck disable=SC2046
+  RECORD_FLAGS="--duration 10" record_clips S "$cam" CAMS $(seq -f "$cam-%g.bin" "$clips") >"$cam-ids" &&
     fault BWV_FAULT_PATH="$TEST_DIR/S/tmp/" BWV_FAULT_OPS=write BWV_FAULT_ODIRECT=1 BWV_FAULT_ERRNO=EINVAL "$@" \
       bwv-pull --store S "$cam" >pulled &&
     sort pulled >got && sort "$cam-ids" >want && test_cmp want got || return 1
-  if test -s fault.log; then
-    sed "s/^bwv-fault: [0-9]* //" fault.log | sort | uniq -c && rm fault.log
-  else
-    echo "# nothing written directly on this filesystem: the refusals were not exercised"
-  fi
+  faulted || touch no-direct
   i=0
   while read -r id; do
     i=$((i + 1)) && cmp "$cam-$i.bin" "$(clip_path S "$id")/video.mp4" || return 1
@@ -166,16 +163,21 @@ direct_refused() {
 }
 
 test_expect_success 'direct writes refused (EINVAL, shim): bwv-pull writes each video through the page cache instead' '
-  direct_refused dcam1
+  direct_refused dcam1 3
 '
 
+if [ -e no-direct ]; then
+  echo "# the store's filesystem here takes no direct writes: the two cases below are skipped (the one above" \
+    "still pulled whole)"
+else
 test_expect_success 'a direct write cut short on a block, the next refused (shim): the rest of the video goes through the page cache' '
-  direct_refused dcam2 BWV_FAULT_AFTER_BYTES=$((1048576 + 8192))
+  direct_refused dcam2 1 BWV_FAULT_AFTER_BYTES=$((1048576 + 8192)) && test ! -e no-direct
 '
 
-test_expect_success 'a direct write cut short mid-block (shim; the kernel refuses its odd length): the rest goes through the page cache' '
-  direct_refused dcam3 BWV_FAULT_AFTER_BYTES=$((1048576 + 8192 + 100))
+test_expect_success 'a direct write stopped mid-block (shim): the rest of the video goes through the page cache' '
+  direct_refused dcam3 1 BWV_FAULT_AFTER_BYTES=$((1048576 + 8192 + 100)) && test ! -e no-direct
 '
+fi
 
 test_expect_success 'ENOSPC (shim) on the custody log: the entry is cut off again, not left torn; the store is as it was' '
   bwv-flag --store S --hold foi:A --reason "request A" $ID >/dev/null &&

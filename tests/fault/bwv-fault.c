@@ -17,8 +17,10 @@
  *   BWV_FAULT_COUNT        fail at most this many calls, then let the rest through (default: no limit)
  *   BWV_FAULT_ODIRECT      1: only descriptors opened for direct I/O (O_DIRECT set) count; with
  *                          BWV_FAULT_ERRNO=EINVAL, a filesystem that refuses direct writes after
- *                          all (a cut-short call goes to the kernel misaligned, which refuses it too)
- *   BWV_FAULT_LOG          append one line per failure: "bwv-fault: PID CALL PATH ERRNO"
+ *                          all. (A write() cut short on such a descriptor, as BWV_FAULT_AFTER_BYTES
+ *                          does, goes through the page cache, so that it may end mid-block.)
+ *   BWV_FAULT_LOG          append one line per failure, "bwv-fault: PID CALL PATH ERRNO", and per
+ *                          call cut short, "bwv-fault: PID CALL PATH cut to N of M bytes"
  *
  * Without BWV_FAULT_AFTER_BYTES or BWV_FAULT_NTH every chosen call on such a file fails. Counters
  * are per process and shared by its threads.
@@ -147,12 +149,13 @@ static int matches(int fd, char* path, size_t size) {
   return !g_direct_only || (fcntl(fd, F_GETFL) & O_DIRECT);
 }
 
-static void log_failure(const char* call, const char* path) {
+/* One line per fault: a failure ("... No space left on device") or a call cut short ("... cut to N of M bytes"). */
+static void log_fault(const char* call, const char* path, const char* what) {
   if (!g_log[0]) return;
   const int fd = (int)syscall(SYS_open, g_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return;
   char line[4400];
-  const int n = snprintf(line, sizeof line, "bwv-fault: %d %s %s %s\n", (int)getpid(), call, path, strerror(g_errno));
+  const int n = snprintf(line, sizeof line, "bwv-fault: %d %s %s %s\n", (int)getpid(), call, path, what);
   if (n > 0) syscall(SYS_write, fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
   syscall(SYS_close, fd);
 }
@@ -175,9 +178,14 @@ static long long decide(int op, int fd, size_t size, const char* call) {
   }
   if (fail && g_count >= 0 && __atomic_add_fetch(&g_failures, 1, __ATOMIC_SEQ_CST) > g_count) fail = 0;
   if (fail) {
-    log_failure(call, path);
+    log_fault(call, path, strerror(g_errno));
     errno = g_errno;
     return -1;
+  }
+  if (allowed < (long long)size) {
+    char what[80];
+    snprintf(what, sizeof what, "cut to %lld of %zu bytes", allowed, size);
+    log_fault(call, path, what);
   }
   if ((op & (OP_FSYNC | OP_SYNCFS)) == 0) __atomic_add_fetch(&g_bytes, allowed, __ATOMIC_SEQ_CST);
   return allowed;
@@ -192,7 +200,16 @@ static size_t iov_total(const struct iovec* iov, int n) {
 ssize_t write(int fd, const void* buf, size_t count) {
   const long long n = decide(OP_WRITE, fd, count, "write");
   if (n < 0) return -1;
-  return REAL(write)(fd, buf, (size_t)n);
+  const int flags = (size_t)n < count ? fcntl(fd, F_GETFL) : -1;
+  if (flags < 0 || !(flags & O_DIRECT)) return REAL(write)(fd, buf, (size_t)n);
+  /* Cut short on a direct descriptor: written through the page cache, so that any count comes
+     back, a block's end or not, as from a filesystem that stops mid-block. */
+  fcntl(fd, F_SETFL, flags & ~O_DIRECT);
+  const ssize_t w = REAL(write)(fd, buf, (size_t)n);
+  const int saved = errno;
+  fcntl(fd, F_SETFL, flags);
+  errno = saved;
+  return w;
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int cnt) {
